@@ -1,0 +1,238 @@
+"""Command line: ``spikeinfer predict | evaluate | benchmark | models | demo``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import click
+import numpy as np
+
+from .exceptions import DataWarning, SpikeinferError
+from .io import FORMATS, ORIENTATIONS
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"spikeinfer: warning: {message}", err=True)
+
+
+class _Group(click.Group):
+    """Turns the package's errors into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):
+        warnings.showwarning = _show_warning
+        try:
+            return super().invoke(ctx)
+        except SpikeinferError as err:
+            click.echo(f"spikeinfer: error: {err}", err=True)
+            sys.exit(2)
+        except OSError as err:
+            click.echo(f"spikeinfer: error: {err.filename or ''}: {err.strerror or err}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="spikeinfer")
+def main():
+    """Infer spikes from calcium-imaging fluorescence traces."""
+
+
+def _default_output(path: Path, fmt: str) -> Path:
+    if fmt == "spikefinder":
+        return path.with_name(path.name.replace(".calcium.csv", "") + ".predicted.spikes.csv")
+    if path.is_dir():
+        return path / "spikeinfer_spikes.npy"
+    return path.with_name(path.stem + ".spikes.npy")
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file (.csv for Spikefinder input; else .npy or .h5).")
+@click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
+@click.option("--model", "model_name", default="default", show_default=True,
+              help="Shipped model name or saved model folder.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--orientation", type=click.Choice(ORIENTATIONS), default="auto",
+              show_default=True, help="Layout of .npy/.csv/HDF5 matrices.")
+@click.option("--dataset", help="HDF5 dataset path or NWB series name.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def predict(input_path, output, fps, model_name, fmt, orientation, dataset, force):
+    """Predict expected spikes per frame for every neuron in INPUT."""
+    from .io import detect_format, load_traces, save_predictions
+    from .models import load_model
+
+    fmt = detect_format(input_path) if fmt == "auto" and input_path.exists() else fmt
+    output = output or _default_output(input_path, fmt)
+    if input_path.exists() and output.resolve() == input_path.resolve():
+        raise SpikeinferError(f"{output}: is the input; choose another output")
+    if output.exists() and not force:
+        raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
+    if fmt == "spikefinder" and output.suffix.lower() != ".csv":
+        raise SpikeinferError(f"{output}: Spikefinder input gives Spikefinder CSV; use .csv")
+    if fmt != "spikefinder" and output.suffix.lower() not in (".npy", ".h5", ".hdf5"):
+        raise SpikeinferError(f"{output}: output must end in .npy or .h5")
+    ts = load_traces(input_path, fmt, fps, orientation=orientation, dataset=dataset)
+    model = load_model(model_name)
+    prediction = model.predict_traceset(ts, progress=True)
+    save_predictions(output, prediction, ts, force=force, model=model_name)
+    total = np.nansum(prediction)
+    click.echo(f"{ts.n_neurons} neurons x {ts.n_frames} frames at {ts.fps:g} Hz -> {output} "
+               f"({total:.0f} spikes predicted)")
+
+
+@main.command()
+@click.argument("pred", type=click.Path(exists=True, path_type=Path))
+@click.argument("truth", type=click.Path(exists=True, path_type=Path))
+@click.option("--fps", type=float, help="Frame rate in Hz (100 for Spikefinder files).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
+def evaluate(pred, truth, fps, as_json):
+    """Score predictions PRED against true spike counts TRUTH (Spikefinder protocol)."""
+    from .data import check_fps
+    from .evaluation import MEASURES, mean_scores, score_neurons
+    from .io import SPIKEFINDER_FPS, detect_format, load_counts
+
+    truth_fmt = detect_format(truth)
+    # A prediction in CSV beside Spikefinder truth is in Spikefinder layout too.
+    pred_fmt = "spikefinder" if truth_fmt == "spikefinder" and pred.suffix == ".csv" else "auto"
+    true_counts, names = load_counts(truth, truth_fmt)
+    predicted, _ = load_counts(pred, pred_fmt)
+    if fps is None and truth_fmt == "spikefinder":
+        fps = SPIKEFINDER_FPS
+    fps = check_fps(fps, f"{truth}: ")
+    if predicted.shape[0] != true_counts.shape[0]:
+        raise SpikeinferError(f"{pred}: {predicted.shape[0]} neurons, but {truth} has "
+                              f"{true_counts.shape[0]}")
+    scores = score_neurons(predicted, true_counts, fps)
+    names = names or tuple(str(i) for i in range(true_counts.shape[0]))
+    means = mean_scores(scores)
+    if as_json:
+        cells = [{"cell": n, **{m: _num(scores[m][i]) for m in MEASURES}}
+                 for i, n in enumerate(names)]
+        click.echo(json.dumps({"fps": fps, "cells": cells,
+                               "mean": {m: _num(v) for m, v in means.items()}}, indent=2))
+        return
+    click.echo(f"{'cell':<10}" + "".join(f"{m:>9}" for m in MEASURES))
+    for i, n in enumerate(names):
+        click.echo(f"{n:<10}" + "".join(f"{scores[m][i]:>9.3f}" for m in MEASURES))
+    click.echo(f"{'mean':<10}" + "".join(f"{means[m]:>9.3f}" for m in MEASURES))
+
+
+def _num(value):
+    return None if not np.isfinite(value) else float(value)
+
+
+@main.group()
+def benchmark():
+    """Score models on ground truth."""
+
+
+@benchmark.command("spikefinder")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default="default", show_default=True)
+@click.option("--split", type=click.Choice(["train", "test"]), default="train",
+              show_default=True)
+@click.option("--sets", help="Comma-separated set numbers, e.g. 4,5,6 (default: all present).")
+@click.option("--peers", type=click.Path(path_type=Path),
+              help="Folder of peer predictions (TEAM/N.split.spikes.csv) to score alongside.")
+@click.option("--json", "as_json", is_flag=True)
+def benchmark_spikefinder_cmd(folder, model_name, split, sets, peers, as_json):
+    """Predict and score every Spikefinder set in FOLDER."""
+    from .evaluation.benchmark import benchmark_spikefinder, format_benchmark
+    from .models import load_model
+
+    model = load_model(model_name)
+    chosen = [s.strip() for s in sets.split(",") if s.strip()] if sets else None
+    result = benchmark_spikefinder(folder, model, split, chosen, peers, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=_num))
+    else:
+        click.echo(format_benchmark(result, model_name))
+
+
+@main.command("models")
+def models_cmd():
+    """List the shipped models."""
+    from .models import ALIASES, list_models, read_card
+
+    for name in list_models():
+        card = read_card(name)["card"]
+        fps = "any rate" if not card.get("fps") else f"{card['fps']:g} Hz"
+        alias = f" (= {ALIASES[name]})" if name in ALIASES else ""
+        data = ", ".join(card.get("training_data", [])) or "none"
+        click.echo(f"{name}{alias}: {card['architecture']}, {fps}; trained on: {data}")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("spikeinfer_demo.png"),
+              show_default=True, help="Figure to write.")
+@click.option("--model", "model_name", default="default", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def demo(output, model_name, seed):
+    """Simulate a 30 Hz recording, predict its spikes, print the score, save a figure."""
+    from .evaluation import mean_scores, score_neurons
+    from .models import load_model
+    from .plotting import plot_prediction
+    from .simulate import simulate_recording
+
+    ts = simulate_recording(n_neurons=20, duration_s=300.0, fps=30.0, random_state=seed)
+    model = load_model(model_name)
+    prediction = model.predict_traceset(ts)
+    means = mean_scores(score_neurons(prediction, ts.spike_counts(), ts.fps))
+    click.echo(f"simulated {ts.n_neurons} neurons x {ts.n_frames / ts.fps:.0f} s at "
+               f"{ts.fps:g} Hz; model {model_name}: correlation {means['corr']:.3f}, "
+               f"AUC {means['auc']:.3f}, spike-count bias {means['bias']:+.2f}")
+    plot_prediction(ts, prediction, output,
+                    title=f"spikeinfer demo: model {model_name}, corr {means['corr']:.2f}")
+    click.echo(f"figure: {output}")
+
+
+@main.command()
+@click.option("--model", "architecture", type=click.Choice(["oasis"]), default="oasis",
+              show_default=True, help="Architecture to train.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder of CASCADE-format dataset folders.")
+@click.option("--exclude", default="", help="Comma-separated dataset prefixes to leave out, "
+              "e.g. DS16,DS17.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for model.json.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Hyper-parameter, repeatable (JSON values), e.g. --param smoothing_s=0.05.")
+@click.option("--force", is_flag=True, help="Overwrite an existing model folder.")
+def train(architecture, data_dir, exclude, output, params, force):
+    """Fit a model on ground truth and save it with its model card."""
+    import shlex
+    import time
+
+    from .models import ARCHITECTURES, ModelCard
+    from .io import load_cascade_collection
+
+    if (output / "model.json").exists() and not force:
+        raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
+    kwargs = {}
+    for item in params:
+        name, _, value = item.partition("=")
+        try:
+            kwargs[name] = json.loads(value)
+        except json.JSONDecodeError:
+            raise SpikeinferError(f"--param {item}: value is not JSON (e.g. 0.05, null)") from None
+    excluded = [e.strip() for e in exclude.split(",") if e.strip()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # repairs are reported by `benchmark gt`
+        data = [ts for ts in load_cascade_collection(data_dir)
+                if not any(ts.dataset.startswith(e) for e in excluded)]
+    try:
+        model = ARCHITECTURES[architecture](**kwargs)
+    except TypeError as err:
+        raise SpikeinferError(f"--param: {err}") from None
+    start = time.perf_counter()
+    model.fit(data)
+    seconds = time.perf_counter() - start
+    datasets = sorted({ts.dataset for ts in data})
+    card = ModelCard(name=output.name, architecture=architecture, training_data=datasets,
+                     command="spikeinfer " + shlex.join(sys.argv[1:]),
+                     notes=f"fit in {seconds:.0f} s")
+    model.save(output, card)
+    click.echo(f"trained {architecture} on {len(datasets)} datasets in {seconds:.0f} s -> {output}")

@@ -1,0 +1,86 @@
+"""The Spikefinder scores, and absolute measures of predicted spike counts.
+
+Protocol (Berens et al. 2018): drop frames where either signal is NaN, sum
+into 40 ms bins, then per neuron Pearson correlation (``corr``), Spearman
+correlation (``rank``) and ROC AUC of the prediction against spikes > 0
+(``auc``). At 100 Hz a bin is 4 frames, exactly as the challenge computed it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import ndimage, stats
+from sklearn.metrics import roc_auc_score
+
+from ..data import check_fps
+from ..exceptions import InputError
+
+BIN_S = 0.04
+MEASURES = ("corr", "rank", "auc", "bias", "error")
+
+
+def bin_frames(x: np.ndarray, fps: float, bin_s: float = BIN_S) -> np.ndarray:
+    """Sum consecutive frames into bins of ``bin_s`` seconds; an incomplete last bin is dropped.
+
+    Below 1 / ``bin_s`` frames per second a frame is longer than a bin and is kept as is.
+    """
+    frames_per_bin = bin_s * check_fps(fps)
+    if frames_per_bin <= 1 + 1e-9:
+        return np.asarray(x, dtype=np.float64)
+    n_bins = int(np.floor(len(x) / frames_per_bin + 1e-9))
+    index = np.floor(np.arange(len(x)) / frames_per_bin + 1e-9).astype(np.int64)
+    keep = index < n_bins
+    return np.bincount(index[keep], weights=np.asarray(x, dtype=np.float64)[keep],
+                       minlength=n_bins)
+
+
+def score_neuron(prediction: np.ndarray, truth: np.ndarray, fps: float,
+                 smoothing_s: float = 0.2) -> dict[str, float]:
+    """Scores of one neuron's prediction against its true spike counts per frame.
+
+    Returns ``corr``, ``rank``, ``auc`` (Spikefinder), ``bias`` = (predicted -
+    true spikes) / true spikes, and ``error`` = sum |prediction - smoothed
+    truth| / true spikes (CASCADE's normalised error; the truth is smoothed
+    with a Gaussian of ``smoothing_s`` seconds). Undefined scores are NaN.
+    """
+    prediction = np.asarray(prediction, dtype=np.float64).ravel()
+    truth = np.asarray(truth, dtype=np.float64).ravel()
+    if prediction.shape != truth.shape:
+        raise InputError(f"prediction has {prediction.size} frames, truth {truth.size}")
+    keep = np.isfinite(prediction) & np.isfinite(truth)
+    pred_b, true_b = bin_frames(prediction[keep], fps), bin_frames(truth[keep], fps)
+    result = dict.fromkeys(MEASURES, np.nan)
+    if pred_b.size >= 2 and np.ptp(pred_b) > 0 and np.ptp(true_b) > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result["corr"] = float(np.corrcoef(true_b, pred_b)[0, 1])
+            result["rank"] = float(stats.spearmanr(true_b, pred_b)[0])
+    if 0 < (true_b > 0).sum() < true_b.size:
+        result["auc"] = float(roc_auc_score(true_b > 0, pred_b))
+    n_true = truth[keep].sum()
+    if n_true > 0:
+        result["bias"] = float((prediction[keep].sum() - n_true) / n_true)
+        sigma = smoothing_s * fps
+        smooth = ndimage.gaussian_filter1d(truth[keep], sigma) if sigma > 0 else truth[keep]
+        result["error"] = float(np.abs(prediction[keep] - smooth).sum() / n_true)
+    return result
+
+
+def score_neurons(predictions: np.ndarray, truth: np.ndarray, fps: float) -> dict[str, np.ndarray]:
+    """Scores of each row; arrays of shape (n_neurons,) keyed by measure."""
+    predictions, truth = np.atleast_2d(predictions), np.atleast_2d(truth)
+    if predictions.shape[0] != truth.shape[0]:
+        raise InputError(f"{predictions.shape[0]} predicted neurons, {truth.shape[0]} true")
+    n = min(predictions.shape[1], truth.shape[1])
+    rows = [score_neuron(p[:n], t[:n], fps) for p, t in zip(predictions, truth)]
+    return {m: np.array([r[m] for r in rows]) for m in MEASURES}
+
+
+def mean_scores(scores: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean of each measure over neurons where it is defined."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {m: float(np.nanmean(v)) if np.isfinite(v).any() else np.nan
+                for m, v in scores.items()}

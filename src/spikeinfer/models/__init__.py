@@ -1,0 +1,71 @@
+"""Models behind one interface, by registered name or saved folder.
+
+``load_model("default")`` gives the project's default model; ``load_model(path)``
+a model saved with :meth:`SpikeModel.save`. Loading reads JSON (and, for neural
+models, safetensors): nothing in a model file is executed.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from ..exceptions import InputError
+from .base import ModelCard, SpikeModel, check_traces, finite_runs
+from .oasis import OasisModel
+
+#: Architecture name -> estimator class, used to rebuild saved models.
+ARCHITECTURES: dict[str, type[SpikeModel]] = {"oasis": OasisModel}
+
+#: Public names that point at another shipped model.
+ALIASES = {"default": "oasis"}
+
+__all__ = ["ARCHITECTURES", "ALIASES", "ModelCard", "OasisModel", "SpikeModel", "check_traces",
+           "finite_runs", "list_models", "load_model", "read_card"]
+
+
+def _pretrained_dir() -> Path:
+    return Path(str(resources.files("spikeinfer") / "models" / "pretrained"))
+
+
+def _resolve(name_or_path) -> Path:
+    path = Path(name_or_path)
+    if (path / "model.json").is_file():
+        return path
+    name = ALIASES.get(str(name_or_path), str(name_or_path))
+    shipped = _pretrained_dir() / name
+    if (shipped / "model.json").is_file():
+        return shipped
+    raise InputError(f"unknown model {name_or_path!r}: not a shipped model "
+                     f"({', '.join(list_models())}) nor a folder with model.json")
+
+
+def read_card(name_or_path) -> dict:
+    """The JSON document of a saved or shipped model."""
+    folder = _resolve(name_or_path)
+    try:
+        return json.loads((folder / "model.json").read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(f"{folder / 'model.json'}: not a readable model file ({err})") from None
+
+
+def load_model(name_or_path="default") -> SpikeModel:
+    """A fitted model by shipped name (``spikeinfer models``) or saved folder."""
+    folder = _resolve(name_or_path)
+    doc = read_card(folder)
+    arch = doc.get("card", {}).get("architecture")
+    if arch not in ARCHITECTURES:
+        raise InputError(f"{folder / 'model.json'}: unknown architecture {arch!r}")
+    try:
+        return ARCHITECTURES[arch]._from_document(doc, folder)
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(f"{folder / 'model.json'}: invalid model file ({err})") from None
+
+
+def list_models() -> list[str]:
+    """Names of the shipped models and aliases."""
+    root = _pretrained_dir()
+    shipped = sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()) \
+        if root.is_dir() else []
+    return shipped + sorted(ALIASES)

@@ -1,0 +1,192 @@
+"""The command line: outputs, and one-line errors with exit code 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from spikeinfer.cli import main
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.fixture
+def traces_npy(tmp_path, simulated):
+    path = tmp_path / "rec.npy"
+    np.save(path, simulated.traces)
+    return path
+
+
+def test_predict_npy_writes_same_shape(traces_npy, simulated):
+    result = run("predict", traces_npy, "--fps", 30)
+    assert result.exit_code == 0, result.output
+    out = np.load(traces_npy.with_name("rec.spikes.npy"))
+    assert out.shape == simulated.traces.shape
+    assert np.isfinite(out).all()
+
+
+def test_predict_ragged_rows_keep_nan_padding(tmp_path, simulated):
+    x = simulated.traces.copy()
+    x[1, 1200:] = np.nan
+    np.save(tmp_path / "ragged.npy", x)
+    result = run("predict", tmp_path / "ragged.npy", "--fps", 30, "-o", tmp_path / "p.h5")
+    assert result.exit_code == 0, result.output
+    import h5py
+
+    with h5py.File(tmp_path / "p.h5") as fh:
+        out = fh["spikes"][()]
+        assert fh.attrs["fps"] == 30.0
+    assert np.isnan(out[1, 1200:]).all() and np.isfinite(out[1, :1200]).all()
+
+
+def test_predict_spikefinder_gives_spikefinder_csv(tmp_path, data_dir):
+    src = data_dir / "spikefinder" / "train" / "6.train.calcium.csv"
+    out = tmp_path / "6.train.predicted.spikes.csv"
+    result = run("predict", src, "-o", out)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == src.read_text().splitlines()[0]
+    assert len(lines) == len(src.read_text().splitlines())
+    # The padded column 2 stays blank where the input is blank.
+    assert lines[-1].split(",")[2] == ""
+    scored = run("evaluate", out, data_dir / "spikefinder" / "train" / "6.train.spikes.csv",
+                 "--json")
+    assert scored.exit_code == 0, scored.output
+    doc = json.loads(scored.stdout)
+    assert len(doc["cells"]) == 9
+    assert 0.2 < doc["mean"]["corr"] < 1
+
+
+def test_existing_output_is_refused_and_kept(traces_npy):
+    out = traces_npy.with_name("rec.spikes.npy")
+    out.write_bytes(b"precious")
+    assert_one_line_error(run("predict", traces_npy, "--fps", 30), "rec.spikes.npy",
+                          "--force")
+    assert out.read_bytes() == b"precious"
+    assert run("predict", traces_npy, "--fps", 30, "--force").exit_code == 0
+    assert np.load(out).shape[0] == 4
+
+
+def test_input_is_never_the_output(traces_npy):
+    before = traces_npy.read_bytes()
+    assert_one_line_error(run("predict", traces_npy, "--fps", 30, "-o", traces_npy, "--force"),
+                          "is the input")
+    assert traces_npy.read_bytes() == before
+
+
+@pytest.mark.parametrize("case, fragments", [
+    ("missing_fps", ["rec.npy", "--fps"]),
+    ("absurd_fps", ["rec.npy", "frame rate"]),
+    ("inf_run", ["bad.npy", "infinite"]),
+    ("all_nan", ["bad.npy", "all values are NaN"]),
+    ("constant", ["bad.npy", "constant"]),
+    ("too_short", ["bad.npy", "valid frames"]),
+    ("wrong_orientation", ["bad.npy", "--orientation"]),
+    ("truncated", ["bad.npy", "not a readable"]),
+    ("unknown_format", ["bad.xyz", "unknown format"]),
+    ("missing_file", ["nothere.npy", "no such file"]),
+    ("corrupt_h5", ["bad.h5"]),
+    ("corrupt_nwb", ["bad.nwb"]),
+    ("unknown_model", ["nonsense-model"]),
+])
+def test_bad_input_gives_one_line_and_no_output(tmp_path, traces_npy, simulated, case,
+                                                fragments):
+    x = simulated.traces
+    bad = tmp_path / "bad.npy"
+    args = [bad, "--fps", 30]
+    if case == "missing_fps":
+        args = [traces_npy]
+    elif case == "absurd_fps":
+        args = [traces_npy, "--fps", -3]
+    elif case == "inf_run":
+        y = x.copy()
+        y[2, 10:20] = np.inf
+        np.save(bad, y)
+    elif case == "all_nan":
+        y = x.copy()
+        y[0] = np.nan
+        np.save(bad, y)
+    elif case == "constant":
+        y = x.copy()
+        y[3] = 1.0
+        np.save(bad, y)
+    elif case == "too_short":
+        np.save(bad, x[:, :5])
+    elif case == "wrong_orientation":
+        np.save(bad, x.T)
+    elif case == "truncated":
+        np.save(bad, x)
+        bad.write_bytes(bad.read_bytes()[:200])
+    elif case == "unknown_format":
+        args = [tmp_path / "bad.xyz", "--fps", 30]
+        (tmp_path / "bad.xyz").write_text("hello")
+    elif case == "missing_file":
+        args = [tmp_path / "nothere.npy", "--fps", 30]
+    elif case == "corrupt_h5":
+        args = [tmp_path / "bad.h5", "--fps", 30]
+        (tmp_path / "bad.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 20)
+    elif case == "corrupt_nwb":
+        args = [tmp_path / "bad.nwb"]
+        (tmp_path / "bad.nwb").write_bytes(b"not an nwb file")
+    elif case == "unknown_model":
+        args = [traces_npy, "--fps", 30, "--model", "nonsense-model"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_one_line_error(run("predict", *args), *fragments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no partial output
+
+
+def test_nan_run_inside_a_trace_is_predicted_around(tmp_path, simulated):
+    y = simulated.traces.copy()
+    y[2, 500:560] = np.nan
+    np.save(tmp_path / "gaps.npy", y)
+    assert run("predict", tmp_path / "gaps.npy", "--fps", 30).exit_code == 0
+    out = np.load(tmp_path / "gaps.spikes.npy")
+    assert np.isnan(out[2, 500:560]).all()
+    assert np.isfinite(np.delete(out[2], np.s_[500:560])).all()
+
+
+def test_models_lists_the_default():
+    result = run("models")
+    assert result.exit_code == 0
+    assert "default (= oasis)" in result.stdout
+
+
+def test_benchmark_spikefinder_json_with_peers(data_dir):
+    result = run("benchmark", "spikefinder", data_dir / "spikefinder" / "train", "--sets", "4,5",
+                 "--peers", data_dir / "spikefinder" / "peers", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc["model"]["sets"]) == {"4", "5"}
+    assert doc["model"]["all"]["n_cells"] == 15
+    # Peers are scored by the same code as the published scores (test_metrics).
+    assert doc["peers"]["stm"]["sets"]["4"]["n_cells"] == 6
+    assert 0 < doc["peers"]["stm"]["all"]["corr"] < 1
+
+
+def test_demo_prints_score_and_writes_png(tmp_path):
+    result = run("demo", "-o", tmp_path / "demo.png")
+    assert result.exit_code == 0, result.output
+    assert "correlation" in result.stdout
+    assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_python_dash_m_entry_point():
+    out = subprocess.run([sys.executable, "-m", "spikeinfer", "--help"], capture_output=True,
+                         text=True, check=True)
+    assert "predict" in out.stdout
