@@ -124,6 +124,19 @@ def _num(value):
     return None if not np.isfinite(value) else float(value)
 
 
+def _finite(doc):
+    """JSON-ready copy: NaN (an undefined score) becomes null, numpy numbers become floats."""
+    if isinstance(doc, dict):
+        return {k: _finite(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [_finite(v) for v in doc]
+    if isinstance(doc, (float, np.floating)):
+        return _num(doc)
+    if isinstance(doc, np.integer):
+        return int(doc)
+    return doc
+
+
 @main.group()
 def benchmark():
     """Score models on ground truth."""
@@ -147,7 +160,7 @@ def benchmark_spikefinder_cmd(folder, model_name, split, sets, peers, as_json):
     chosen = [s.strip() for s in sets.split(",") if s.strip()] if sets else None
     result = benchmark_spikefinder(folder, model, split, chosen, peers, progress=not as_json)
     if as_json:
-        click.echo(json.dumps(result, indent=2, default=_num))
+        click.echo(json.dumps(_finite(result), indent=2))
     else:
         click.echo(format_benchmark(result, model_name))
 

@@ -94,9 +94,16 @@ def read_cascade_dataset(folder: Path) -> list[TraceSet]:
                 groups[float(f"{fps:.{_FPS_DIGITS}g}")].append(
                     (fps, trace, spikes, f"{path.stem}:{index}"))
     name = folder.name
-    indicator = name.split("-")[1] if name.count("-") >= 1 else ""
+    indicator = indicator_from_name(name)
     return [_stack(recordings, name, indicator, str(folder)) for _, recordings in
             sorted(groups.items())]
+
+
+def indicator_from_name(name: str) -> str:
+    """'DS18-R-CaMP-m-CA3' -> 'R-CaMP': the words between the number and the species."""
+    words = name.split("-")[1:]
+    stop = next((i for i, w in enumerate(words) if w in ("m", "zf", "spinal")), len(words))
+    return "-".join(w for w in words[:stop] if not w.isdigit())  # 'OGB1-2': second OGB1 set
 
 
 def _read_records(path: Path) -> list:

@@ -82,7 +82,7 @@ def read_nwb(path: Path, fps: float | None = None, series: str | None = None) ->
         if len(matches) > 1:
             names = ", ".join(f"{c}/{n}" for c, n, _, _ in matches)
             raise InputError(f"{path}: several RoiResponseSeries ({names}); "
-                             "pass --series NAME")
+                             "pass --dataset NAME")
         container_name, series_name, is_dff, rrs = matches[0]
         where = f"{path}: {container_name}/{series_name}"
 

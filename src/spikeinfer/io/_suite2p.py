@@ -14,6 +14,7 @@ from numpy.lib import format as npy_format
 from ..data import TraceSet, check_fps
 from ..exceptions import InputError
 from ..preprocess import compute_dff
+from ._matrix import read_npy
 
 try:
     from numpy._core import multiarray as _multiarray
@@ -101,14 +102,7 @@ def _load_array(path: Path, ndim: tuple[int, ...]) -> np.ndarray:
     """A numeric array from a .npy file, never unpickling."""
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    try:
-        x = np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err):
-            raise InputError(f"{path}: holds pickled objects, which are not loaded") from None
-        raise InputError(f"{path}: not a readable .npy file ({err})") from None
-    except (OSError, EOFError) as err:
-        raise InputError(f"{path}: not a readable .npy file ({err})") from None
+    x = read_npy(path)
     if x.ndim not in ndim or x.dtype.kind not in "biuf":
         raise InputError(f"{path}: expected a {' or '.join(map(str, ndim))}-D numeric array, "
                          f"got shape {x.shape} of dtype {x.dtype}")

@@ -9,16 +9,16 @@ import numpy as np
 from scipy import ndimage
 
 from ..data import TraceSet
-from ..exceptions import InputError
+from ..exceptions import DataWarning, InputError
 from .base import SpikeModel, finite_runs
 
 
 class OasisModel(SpikeModel):
     """Non-negative sparse deconvolution with an AR(1) or AR(2) calcium model.
 
-    OASIS returns the spike signal in fluorescence units. :meth:`fit` learns
-    one calibration from ground truth: the deconvolved amplitude of a spike in
-    units of the trace's noise level, so that the output is in spikes.
+    OASIS returns the spike signal in the units of the input (dF/F). :meth:`fit`
+    learns from ground truth the deconvolved dF/F of one spike, which turns the
+    output into spikes, and the delay of the deconvolved signal.
 
     Parameters
     ----------
@@ -47,54 +47,116 @@ class OasisModel(SpikeModel):
                 "tau_rise_s": self.tau_rise_s, "smoothing_s": self.smoothing_s}
 
     def _is_fitted(self) -> bool:
-        return hasattr(self, "spike_amplitude_snr_")
+        return hasattr(self, "spike_amplitude_dff_") and hasattr(self, "delay_s_")
 
-    def deconvolve(self, trace: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
-        """OASIS spike signal of one finite trace, and its noise level (same units)."""
-        from oasis.functions import GetSn, deconvolve
+    def deconvolve(self, trace: np.ndarray, fps: float) -> np.ndarray:
+        """OASIS spike signal of one finite trace, in the trace's units."""
+        from oasis.functions import deconvolve
 
+        arguments = self._oasis_arguments(fps)
+        scaled = np.ascontiguousarray(trace / np.std(trace))  # unit scale suits OASIS
+        with warnings.catch_warnings():
+            # scipy's note on short traces in OASIS's noise estimate
+            warnings.filterwarnings("ignore", message="nperseg", category=UserWarning)
+            try:
+                result = deconvolve(scaled, **arguments)
+            except ValueError:
+                if self.ar_order == 1:
+                    raise
+                # OASIS's AR(2) solver fails on some short stretches (seen at 51-99 frames).
+                warnings.warn(f"AR(2) deconvolution failed on a stretch of {len(trace)} frames; "
+                              "used AR(1) there", DataWarning, stacklevel=4)
+                result = deconvolve(scaled, g=(None,), penalty=1)
+        return np.asarray(result[1], dtype=np.float64) * np.std(trace)
+
+    def _oasis_arguments(self, fps: float) -> dict:
         if self.ar_order not in (1, 2):
             raise InputError(f"ar_order must be 1 or 2, got {self.ar_order}")
-        kwargs: dict = {"penalty": 1}
-        if self.tau_decay_s is not None:
-            kwargs.update(tau_d=self.tau_decay_s, framerate=fps,
-                          tau_r=(self.tau_rise_s or 0.0) if self.ar_order == 2 else 0)
-        else:
-            kwargs["g"] = (None,) * self.ar_order
-        scaled = np.ascontiguousarray(trace / np.std(trace))  # unit scale suits OASIS's tolerances
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scipy's note on short traces in the noise estimate
-            result = deconvolve(scaled, **kwargs)
-            sn = float(GetSn(scaled))
-        return np.asarray(result[1], dtype=np.float64), max(sn, 1e-12)
+        if self.tau_decay_s is None:
+            if self.ar_order == 1:
+                return {"g": (None,), "penalty": 1}
+            return {"tau_d": None, "tau_r": None, "penalty": 1}  # both estimated
+        if self.ar_order == 2 and self.tau_rise_s is None:
+            raise InputError("ar_order=2 with a fixed tau_decay_s needs tau_rise_s too")
+        tau_r = self.tau_rise_s if self.ar_order == 2 else 0
+        return {"tau_d": self.tau_decay_s, "tau_r": tau_r, "framerate": fps, "penalty": 1}
 
     def _raw_output(self, trace: np.ndarray, fps: float) -> np.ndarray:
-        spikes, sn = self.deconvolve(trace, fps)
-        out = spikes / sn
+        out = self.deconvolve(trace, fps)
         if self.smoothing_s > 0:
             out = ndimage.gaussian_filter1d(out, self.smoothing_s * fps, mode="constant")
         return np.maximum(out, 0.0)  # the filter leaves round-off below zero
 
     def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
-        return self._raw_output(trace, fps) / self.spike_amplitude_snr_
+        out = self._raw_output(trace, fps) / self.spike_amplitude_dff_
+        return _advance(out, int(round(self.delay_s_ * fps)))
 
     def fit(self, data: Sequence[TraceSet] | TraceSet, **kwargs) -> OasisModel:
-        """Learn the spike amplitude (in noise units) as the median over neurons of
-        deconvolved signal / true spike count."""
+        """Learn two numbers from ground truth.
+
+        ``spike_amplitude_dff_``: median over neurons of the deconvolved signal
+        (dF/F) per true spike, which turns the output into spikes.
+        ``delay_s_``: how late the deconvolved signal is relative to the spikes
+        (the indicator's rise; an AR(1) model places spikes at the steepest
+        rise), chosen as the advance that maximises the correlation, averaged
+        over the datasets; :meth:`predict` shifts its output back by it.
+        """
         data = [data] if isinstance(data, TraceSet) else list(data)
-        ratios = []
+        ratios, corr_by_dataset = [], {}
         for ts in data:
             counts = ts.spike_counts()
+            delays = np.arange(int(round(-0.1 * ts.fps)), int(round(0.3 * ts.fps)) + 1)
             for row, truth in zip(ts.traces, counts):
                 total, n_spikes = 0.0, 0.0
                 for start, stop in finite_runs(row):
-                    if stop - start >= self.min_frames and np.ptp(row[start:stop]) > 0:
-                        total += self._raw_output(row[start:stop], ts.fps).sum()
-                        n_spikes += np.nansum(truth[start:stop])
+                    if stop - start < self.min_frames or np.ptp(row[start:stop]) == 0:
+                        continue
+                    out = self._raw_output(row[start:stop], ts.fps)
+                    true = np.nan_to_num(truth[start:stop])
+                    total += out.sum()
+                    n_spikes += true.sum()
+                    if true.sum() > 0 and stop - start > 4 * delays.max():
+                        corr = [_binned_corr(_advance(out, d), true, ts.fps) for d in delays]
+                        corr_by_dataset.setdefault(ts.dataset, []).append(
+                            (delays / ts.fps, np.nan_to_num(corr)))
                 if n_spikes > 0:
                     ratios.append(total / n_spikes)
         if not ratios:
             raise InputError("no ground-truth spikes to fit the OASIS calibration")
-        self.spike_amplitude_snr_ = float(np.median(ratios))
+        self.spike_amplitude_dff_ = float(np.median(ratios))
+        self.delay_s_ = _best_delay(corr_by_dataset)
         self.n_training_neurons_ = len(ratios)
         return self
+
+
+def _advance(x: np.ndarray, frames: int) -> np.ndarray:
+    """``x`` moved ``frames`` earlier (later if negative), zero-filled."""
+    if frames == 0:
+        return x
+    out = np.zeros_like(x)
+    if frames > 0:
+        out[:-frames] = x[frames:]
+    else:
+        out[-frames:] = x[:frames]
+    return out
+
+
+def _binned_corr(prediction: np.ndarray, truth: np.ndarray, fps: float) -> float:
+    from ..evaluation.metrics import bin_frames
+
+    a, b = bin_frames(prediction, fps), bin_frames(truth, fps)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return np.nan
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _best_delay(corr_by_dataset: dict) -> float:
+    """The delay (s, on a 10 ms grid) with the best correlation averaged over datasets."""
+    if not corr_by_dataset:
+        return 0.0
+    grid = np.round(np.arange(-0.1, 0.3001, 0.01), 2)
+    mean_per_dataset = []
+    for curves in corr_by_dataset.values():
+        # Each neuron's curve is on its own frame grid: interpolate onto the common one.
+        mean_per_dataset.append(np.mean([np.interp(grid, d, c) for d, c in curves], axis=0))
+    return float(grid[np.argmax(np.mean(mean_per_dataset, axis=0))])
