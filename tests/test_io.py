@@ -5,9 +5,14 @@ import numpy as np
 import pytest
 
 from spikeinfer import DataWarning, InputError, TraceSet
-from spikeinfer.io import (load_cascade_collection, load_cascade_dataset, load_counts,
-                           load_spikefinder, load_traces, save_predictions)
-
+from spikeinfer.io import (
+    load_cascade_collection,
+    load_cascade_dataset,
+    load_counts,
+    load_spikefinder,
+    load_traces,
+    save_predictions,
+)
 
 # -- Spikefinder ----------------------------------------------------------------
 

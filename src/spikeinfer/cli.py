@@ -203,8 +203,10 @@ def demo(output, model_name, seed):
 
 
 @main.command()
-@click.option("--model", "architecture", type=click.Choice(["oasis"]), default="oasis",
-              show_default=True, help="Architecture to train.")
+@click.option("--model", "architecture",
+              type=click.Choice(["oasis", "default", "elephant", "attended", "conv16"]),
+              default="oasis", show_default=True,
+              help="OASIS baseline, or one of the networks.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
               help="Folder of CASCADE-format dataset folders.")
 @click.option("--exclude", default="", help="Comma-separated dataset prefixes to leave out, "
@@ -219,8 +221,8 @@ def train(architecture, data_dir, exclude, output, params, force):
     import shlex
     import time
 
-    from .models import ARCHITECTURES, ModelCard
     from .io import load_cascade_collection
+    from .models import ARCHITECTURES, ModelCard
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
@@ -237,14 +239,21 @@ def train(architecture, data_dir, exclude, output, params, force):
         data = [ts for ts in load_cascade_collection(data_dir)
                 if not any(ts.dataset.startswith(e) for e in excluded)]
     try:
-        model = ARCHITECTURES[architecture](**kwargs)
+        if architecture == "oasis":
+            model = ARCHITECTURES["oasis"](**kwargs)
+        else:
+            model = ARCHITECTURES["neural"](network=architecture, **kwargs)
     except TypeError as err:
         raise SpikeinferError(f"--param: {err}") from None
     start = time.perf_counter()
-    model.fit(data)
+    model.fit(data, progress=True)
     seconds = time.perf_counter() - start
     datasets = sorted({ts.dataset for ts in data})
-    card = ModelCard(name=output.name, architecture=architecture, training_data=datasets,
+    neural = architecture != "oasis"
+    card = ModelCard(name=output.name, architecture=model.architecture, training_data=datasets,
+                     fps=model.network_fps if neural else None,
+                     noise_range=tuple(model.noise_levels) if neural and model.noise_levels
+                     else None,
                      command="spikeinfer " + shlex.join(sys.argv[1:]),
                      notes=f"fit in {seconds:.0f} s")
     model.save(output, card)

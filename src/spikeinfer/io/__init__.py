@@ -15,8 +15,13 @@ from ..data import TraceSet, check_fps
 from ..exceptions import InputError
 from ._cascade import read_cascade_collection, read_cascade_dataset
 from ._matrix import ORIENTATIONS, orient_matrix, read_csv_matrix, read_npy
-from ._spikefinder import (SPIKEFINDER_FPS, format_spikefinder, read_spikefinder,
-                           read_spikefinder_counts, spikes_path_for)
+from ._spikefinder import (
+    SPIKEFINDER_FPS,
+    format_spikefinder,
+    read_spikefinder,
+    read_spikefinder_counts,
+    spikes_path_for,
+)
 from ._write import write_atomically
 
 FORMATS = ("auto", "spikefinder", "npy", "csv", "h5", "suite2p", "nwb")

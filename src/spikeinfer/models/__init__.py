@@ -13,15 +13,16 @@ from pathlib import Path
 
 from ..exceptions import InputError
 from .base import ModelCard, SpikeModel, check_traces, finite_runs
+from .neural import NeuralModel
 from .oasis import OasisModel
 
 #: Architecture name -> estimator class, used to rebuild saved models.
-ARCHITECTURES: dict[str, type[SpikeModel]] = {"oasis": OasisModel}
+ARCHITECTURES: dict[str, type[SpikeModel]] = {"oasis": OasisModel, "neural": NeuralModel}
 
 #: Public names that point at another shipped model.
 ALIASES = {"default": "oasis"}
 
-__all__ = ["ARCHITECTURES", "ALIASES", "ModelCard", "OasisModel", "SpikeModel", "check_traces",
+__all__ = ["ARCHITECTURES", "ALIASES", "ModelCard", "NeuralModel", "OasisModel", "SpikeModel", "check_traces",
            "finite_runs", "list_models", "load_model", "read_card"]
 
 

@@ -1,0 +1,198 @@
+"""Supervised networks behind the common interface: resample to the network's rate,
+predict in one pass over each trace, resample back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data import TraceSet
+from ..exceptions import InputError
+from ..preprocess import resample_trace
+from .base import SpikeModel
+
+
+class NeuralModel(SpikeModel):
+    """A network from :mod:`spikeinfer.nn`, trained on ground truth.
+
+    Parameters
+    ----------
+    network : {"elephant", "attended", "conv16", "default"}, default="default"
+    network_params : dict, default=None
+        Overrides of the network's config dataclass.
+    model_fps : float, default=None
+        Rate (Hz) at which the network runs; inputs are resampled to it. None
+        takes the network's design rate (:data:`spikeinfer.nn.NETWORK_FPS`).
+    loss : {"mse", "corr", "mse+corr"}, default="mse"
+    corr_bin_s : float, default=0.04
+        Bin (s) of the correlation loss (conv16 maximises correlation at 25 Hz).
+    smoothing_s : float, default=0.05
+        Gaussian smoothing (s) of the target spike counts.
+    noise_levels : tuple of float, default=(1.0, 8.0)
+        Range of CASCADE noise levels nu that training windows are brought to.
+    window_s : float, default=20.0
+        Length of training windows (s).
+    batch_size, steps, learning_rate, eval_every, patience : training settings.
+    validation_fraction : float, default=0.15
+        Fraction of neurons held out for early stopping.
+    max_seconds : float, default=None
+        Wall-time budget of training.
+    dataset : str, default=None
+        Training dataset to condition on at prediction (attended, conv16);
+        None uses the fallback for unseen data: the mean embedding (attended)
+        or the uniform mixture of one-hot codes (conv16).
+    random_state : int, default=0
+    """
+
+    architecture = "neural"
+
+    def __init__(self, network: str = "default", network_params: dict | None = None,
+                 model_fps: float | None = None, loss: str = "mse", corr_bin_s: float = 0.04,
+                 smoothing_s: float = 0.05, noise_levels: tuple[float, float] = (1.0, 8.0),
+                 window_s: float = 20.0, batch_size: int = 32, steps: int = 3000,
+                 learning_rate: float = 1e-3, eval_every: int = 100, patience: int = 8,
+                 validation_fraction: float = 0.15, max_seconds: float | None = None,
+                 dataset: str | None = None, random_state: int = 0):
+        self.network = network
+        self.network_params = network_params
+        self.model_fps = model_fps
+        self.loss = loss
+        self.corr_bin_s = corr_bin_s
+        self.smoothing_s = smoothing_s
+        self.noise_levels = noise_levels
+        self.window_s = window_s
+        self.batch_size = batch_size
+        self.steps = steps
+        self.learning_rate = learning_rate
+        self.eval_every = eval_every
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.max_seconds = max_seconds
+        self.dataset = dataset
+        self.random_state = random_state
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "network", "network_params", "model_fps", "loss", "corr_bin_s", "smoothing_s",
+            "noise_levels", "window_s", "batch_size", "steps", "learning_rate", "eval_every",
+            "patience", "validation_fraction", "max_seconds", "dataset", "random_state")}
+
+    @property
+    def min_frames(self) -> int:
+        return 8
+
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "net_")
+
+    @property
+    def network_fps(self) -> float:
+        """The rate the network runs at."""
+        from ..nn import NETWORK_FPS
+
+        return float(self.model_fps or NETWORK_FPS.get(self.network, 30.0))
+
+    def _build(self, n_datasets: int) -> torch.nn.Module:
+        from ..nn import NETWORKS
+
+        if self.network not in NETWORKS:
+            raise InputError(f"unknown network {self.network!r}; choose from {', '.join(NETWORKS)}")
+        net_cls, config_cls = NETWORKS[self.network]
+        params = dict(self.network_params or {})
+        if "n_datasets" in config_cls.__dataclass_fields__:
+            params["n_datasets"] = n_datasets
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        return net_cls(config_cls(**params))
+
+    # -- training -----------------------------------------------------------------
+
+    def fit(self, data: Sequence[TraceSet] | TraceSet, progress: bool = False) -> NeuralModel:
+        """Train on ground-truth recordings (any frame rates); returns self."""
+        from ..training import make_training_set, train_network
+
+        data = [data] if isinstance(data, TraceSet) else list(data)
+        torch.manual_seed(self.random_state)
+        window = int(round(self.window_s * self.network_fps))
+        names = sorted({ts.dataset for ts in data})
+        full = make_training_set(data, self.network_fps, self.smoothing_s, window, names)
+        if not full.traces:
+            raise InputError(f"no ground-truth stretch of at least {self.window_s:g} s to train on")
+        rng = np.random.default_rng(self.random_state)
+        neurons = sorted(set(full.neuron))
+        held = set(rng.choice(neurons, size=max(1, int(len(neurons) * self.validation_fraction)),
+                              replace=False)) if len(neurons) > 1 else set()
+        is_val = np.array([n in held for n in full.neuron])
+        train = full.subset(np.flatnonzero(~is_val))
+        validation = full.subset(np.flatnonzero(is_val)) if is_val.any() else None
+        self.net_ = self._build(len(names))
+        self.dataset_names_ = names
+        result = train_network(
+            self.net_, train, validation, window=window, batch_size=self.batch_size,
+            steps=self.steps, learning_rate=self.learning_rate, loss=self.loss,
+            noise_levels=tuple(self.noise_levels) if self.noise_levels else None,
+            bin_frames=max(1, int(round(self.corr_bin_s * self.network_fps))),
+            eval_every=self.eval_every, patience=self.patience, random_state=self.random_state,
+            max_seconds=self.max_seconds, progress=progress)
+        self.training_ = {"best_step": result.best_step, "seconds": round(result.seconds, 1),
+                          "validation_corr": result.best_validation_corr,
+                          "history": result.history}
+        return self
+
+    # -- prediction ---------------------------------------------------------------
+
+    def _dataset_index(self) -> torch.Tensor:
+        if self.dataset is None:
+            return torch.tensor([-1])
+        if self.dataset not in self.dataset_names_:
+            raise InputError(f"dataset {self.dataset!r} was not in training; "
+                             f"choose from {', '.join(self.dataset_names_)} or None")
+        return torch.tensor([self.dataset_names_.index(self.dataset)])
+
+    @torch.no_grad()
+    def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
+        from ..training.loop import flush_denormals
+
+        x = resample_trace(trace, fps, self.network_fps)
+        self.net_.eval()
+        with flush_denormals():
+            rate = self.net_(torch.from_numpy(x.astype(np.float32))[None, None],
+                             self._dataset_index()).numpy()[0]
+        # Spikes per model frame -> spikes per input frame.
+        out = resample_trace(rate, self.network_fps, fps) * (self.network_fps / fps)
+        out = np.maximum(out, 0.0)
+        if len(out) < len(trace):
+            out = np.pad(out, (0, len(trace) - len(out)), mode="edge")
+        return out[: len(trace)]
+
+    # -- saving -------------------------------------------------------------------
+
+    def fitted_state(self) -> dict:
+        return {"dataset_names_": self.dataset_names_, "training_": self.training_,
+                "network_config_": asdict(self.net_.config)}
+
+    def save(self, folder, card=None) -> Path:
+        from safetensors.torch import save_file
+
+        from ..io import write_atomically
+
+        folder = super().save(folder, card)
+        state = {k: v.contiguous() for k, v in self.net_.state_dict().items()}
+        write_atomically(folder / "weights.safetensors",
+                         lambda tmp: save_file(state, str(tmp)), force=True)
+        return folder
+
+    @classmethod
+    def _from_document(cls, doc: dict, folder: Path) -> NeuralModel:
+        from safetensors.torch import load_file
+
+        model = cls(**doc["params"])
+        state = doc["state"]
+        model.dataset_names_ = list(state["dataset_names_"])
+        model.training_ = state.get("training_", {})
+        model.net_ = model._build(len(model.dataset_names_))
+        model.net_.load_state_dict(load_file(str(folder / "weights.safetensors")))
+        model.net_.eval()
+        return model

@@ -1,0 +1,262 @@
+"""The seeds' networks and the project's default, as plain torch modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def init_rate_output(layer: nn.Module, rate: float = 0.02) -> nn.Module:
+    """Start the output near a typical rate (spikes per frame) with small weights, so that
+    the softplus is not driven into its flat region by the first updates."""
+    nn.init.normal_(layer.weight, std=1e-3)
+    nn.init.constant_(layer.bias, float(torch.log(torch.expm1(torch.tensor(rate)))))
+    return layer
+
+
+def _pad_same(x: torch.Tensor, receptive_field: int) -> torch.Tensor:
+    """Replicate-pad time so that a valid convolution stack keeps the length."""
+    left = (receptive_field - 1) // 2
+    return F.pad(x, (left, receptive_field - 1 - left), mode="replicate")
+
+
+# -- elephant (seed 000) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ElephantConfig:
+    """Three valid convolutions (41, 21, 7 samples) over a 128-sample window."""
+
+    window: int = 128
+    channels: tuple[int, int, int] = (30, 20, 10)
+    kernels: tuple[int, int, int] = (41, 21, 7)
+    hidden: int = 10
+    n_datasets: int = 0  # unused; keeps one constructor signature for all networks
+
+
+class ElephantNet(nn.Module):
+    """The window's dense layers are a convolution spanning what remains of the window,
+    so the whole trace is predicted in one pass (one output per input frame)."""
+
+    def __init__(self, config: ElephantConfig = ElephantConfig()):
+        super().__init__()
+        self.config = config
+        c1, c2, c3 = config.channels
+        k1, k2, k3 = config.kernels
+        self.conv1 = nn.Conv1d(1, c1, k1)
+        self.conv2 = nn.Conv1d(c1, c2, k2)
+        self.conv3 = nn.Conv1d(c2, c3, k3)
+        remaining = config.window - (k1 - 1) - (k2 - 1) - (k3 - 1)
+        self.dense = nn.Conv1d(c3, config.hidden, remaining)  # Dense over the window
+        self.out = init_rate_output(nn.Conv1d(config.hidden, 1, 1))
+
+    @property
+    def receptive_field(self) -> int:
+        return self.config.window
+
+    def forward(self, x: torch.Tensor, dataset: torch.Tensor | None = None) -> torch.Tensor:
+        x = _pad_same(x, self.receptive_field)  # (batch, 1, time + window - 1)
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv3(x))
+        x = F.relu(self.dense(x))
+        return F.softplus(self.out(x)).squeeze(1)  # (batch, time)
+
+
+# -- attended (seed 002) ---------------------------------------------------------
+
+def derivative_features(x: torch.Tensor) -> torch.Tensor:
+    """(batch, 1, time) -> (batch, 5, time): x, dx, d2x, dx^2, d2x^2 (central differences)."""
+    dx = torch.gradient(x, dim=-1)[0]
+    d2x = torch.gradient(dx, dim=-1)[0]
+    return torch.cat([x, dx, d2x, dx * dx, d2x * d2x], dim=1)
+
+
+@dataclass(frozen=True)
+class AttendedConfig:
+    """Attended first convolution; Inception cells with dilation, or the simplified net."""
+
+    n_datasets: int = 1
+    filters: int = 32
+    first_kernel: int = 31
+    simplified: bool = False
+    n_cells: int = 3
+    cell_channels: int = 24
+    dilations: tuple[int, ...] = (1, 2, 4)
+    cell_kernel: int = 5
+    hidden: int = 32
+
+
+class _InceptionCell(nn.Module):
+    """Parallel dilated convolutions, concatenated, with a residual connection."""
+
+    def __init__(self, channels_in: int, channels: int, kernel: int, dilations: tuple[int, ...]):
+        super().__init__()
+        self.branches = nn.ModuleList(
+            nn.Conv1d(channels_in, channels, kernel, dilation=d, padding=d * (kernel - 1) // 2)
+            for d in dilations)
+        self.mix = nn.Conv1d(channels * len(dilations), channels_in, 1)
+
+    def forward(self, x):
+        return x + F.relu(self.mix(torch.cat([F.relu(b(x)) for b in self.branches], dim=1)))
+
+
+class AttendedNet(nn.Module):
+    """Each first-layer filter's activation is weighted by a learned per-dataset embedding.
+
+    An unknown dataset (index -1, or ``dataset=None``) uses the mean embedding.
+    """
+
+    def __init__(self, config: AttendedConfig = AttendedConfig()):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(max(config.n_datasets, 1), config.filters)
+        nn.init.ones_(self.embedding.weight)
+        self.conv1 = nn.Conv1d(5, config.filters, config.first_kernel,
+                               padding=config.first_kernel // 2)
+        if config.simplified:
+            self.body = nn.Sequential(
+                nn.Conv1d(config.filters, config.hidden, 9, padding=4), nn.ReLU())
+        else:
+            self.body = nn.Sequential(*[
+                _InceptionCell(config.filters, config.cell_channels, config.cell_kernel,
+                               config.dilations) for _ in range(config.n_cells)])
+            self.body.append(nn.Conv1d(config.filters, config.hidden, 1))
+            self.body.append(nn.ReLU())
+        self.out = init_rate_output(nn.Conv1d(config.hidden, 1, 1))  # feed-forward, per step
+
+    @property
+    def receptive_field(self) -> int:
+        c = self.config
+        rf = c.first_kernel + 4  # the second derivative reaches two frames each way
+        if c.simplified:
+            return rf + 8
+        return rf + c.n_cells * (c.cell_kernel - 1) * max(c.dilations)
+
+    def dataset_weights(self, dataset: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """(batch, filters) attention; the mean embedding where the dataset is unknown."""
+        mean = self.embedding.weight.mean(dim=0)
+        if dataset is None:
+            return mean.expand(batch, -1)
+        known = (dataset >= 0).unsqueeze(1)
+        return torch.where(known, self.embedding(dataset.clamp(min=0)), mean)
+
+    def forward(self, x: torch.Tensor, dataset: torch.Tensor | None = None) -> torch.Tensor:
+        features = derivative_features(x)  # (batch, 5, time)
+        h = F.relu(self.conv1(features))  # (batch, filters, time)
+        h = h * self.dataset_weights(dataset, x.shape[0]).unsqueeze(-1)
+        h = self.body(h)
+        return F.softplus(self.out(h)).squeeze(1)
+
+
+# -- conv16 (seed 003) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Conv16Config:
+    """8 convolutions and a bidirectional LSTM, with a dataset one-hot (Chenkov & McColgan)."""
+
+    n_datasets: int = 1
+    first_kernel: int = 300  # 3 s at 100 Hz
+    lstm_hidden: int = 10
+    dropout: float = 0.3
+
+
+class Conv16Net(nn.Module):
+    """conv1 10x300 tanh; conv2 10x10, conv3 10x5 ReLU; one-hot joins conv2's output;
+    a bidirectional LSTM reads conv3's input and is added to conv4's input; conv4-8
+    narrow to one unit; dropout after the first five convolutions."""
+
+    def __init__(self, config: Conv16Config = Conv16Config()):
+        super().__init__()
+        self.config = config
+        d = max(config.n_datasets, 1)
+        k = config.first_kernel
+        self.conv1 = nn.Conv1d(1, 10, k, padding=k // 2)
+        self.conv2 = nn.Conv1d(10, 10, 10)  # even width: padded by hand in forward
+        self.conv3 = nn.Conv1d(10 + d, 10, 5, padding="same")
+        self.lstm = nn.LSTM(10 + d, config.lstm_hidden, batch_first=True, bidirectional=True)
+        self.lstm_proj = nn.Linear(2 * config.lstm_hidden, 10)
+        widths = (10, 8, 6, 4, 2, 1)
+        self.tail = nn.ModuleList(nn.Conv1d(a, b, 5, padding="same")
+                                  for a, b in zip(widths[:-1], widths[1:]))
+        init_rate_output(self.tail[-1])
+        self.drop = nn.Dropout(config.dropout)
+
+    @property
+    def receptive_field(self) -> int | None:
+        return None  # the LSTM sees the whole trace
+
+    def one_hot(self, dataset: torch.Tensor | None, batch: int, time: int) -> torch.Tensor:
+        """(batch, n_datasets, time); an unknown dataset gets the uniform mixture."""
+        d = max(self.config.n_datasets, 1)
+        if dataset is None:
+            code = torch.full((batch, d), 1.0 / d)
+        else:
+            code = torch.where((dataset >= 0).unsqueeze(1),
+                               F.one_hot(dataset.clamp(min=0), d).float(),
+                               torch.full((batch, d), 1.0 / d))
+        return code.unsqueeze(-1).expand(-1, -1, time)
+
+    def forward(self, x: torch.Tensor, dataset: torch.Tensor | None = None) -> torch.Tensor:
+        batch, _, time = x.shape
+        h = self.drop(torch.tanh(self.conv1(x)[..., :time]))  # (batch, 10, time)
+        h = self.drop(F.relu(self.conv2(F.pad(h, (4, 5)))))
+        h = torch.cat([h, self.one_hot(dataset, batch, time)], dim=1)  # (batch, 10 + d, time)
+        recurrent, _ = self.lstm(h.transpose(1, 2))  # (batch, time, 2 * hidden)
+        h = self.drop(F.relu(self.conv3(h)))
+        h = h + self.lstm_proj(recurrent).transpose(1, 2)
+        for i, conv in enumerate(self.tail):
+            h = conv(h)
+            if i < len(self.tail) - 1:
+                h = F.relu(h)
+                if i < 2:
+                    h = self.drop(h)  # dropout after convolutions 1-5
+        return F.softplus(h).squeeze(1)
+
+
+# -- default (the project's own) -------------------------------------------------
+
+@dataclass(frozen=True)
+class DefaultConfig:
+    """A compact dilated residual CNN on the trace and its derivative (CASCADE-like window)."""
+
+    channels: int = 32
+    kernel: int = 5
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
+    n_datasets: int = 0
+
+
+class DefaultNet(nn.Module):
+    def __init__(self, config: DefaultConfig = DefaultConfig()):
+        super().__init__()
+        self.config = config
+        c, k = config.channels, config.kernel
+        self.inp = nn.Conv1d(2, c, k, padding=k // 2)
+        self.blocks = nn.ModuleList(
+            nn.Conv1d(c, c, k, dilation=d, padding=d * (k - 1) // 2) for d in config.dilations)
+        self.out = init_rate_output(nn.Conv1d(c, 1, 1))
+
+    @property
+    def receptive_field(self) -> int:
+        k = self.config.kernel
+        return k + 2 + sum((k - 1) * d for d in self.config.dilations)  # +2: the derivative
+
+    def forward(self, x: torch.Tensor, dataset: torch.Tensor | None = None) -> torch.Tensor:
+        dx = torch.gradient(x, dim=-1)[0]
+        h = F.relu(self.inp(torch.cat([x, dx], dim=1)))  # (batch, channels, time)
+        for block in self.blocks:
+            h = h + F.relu(block(h))
+        return F.softplus(self.out(h)).squeeze(1)
+
+
+#: The rate (Hz) each network's kernel sizes were designed for.
+NETWORK_FPS = {"elephant": 100.0, "attended": 100.0, "conv16": 100.0, "default": 30.0}
+
+NETWORKS = {
+    "elephant": (ElephantNet, ElephantConfig),
+    "attended": (AttendedNet, AttendedConfig),
+    "conv16": (Conv16Net, Conv16Config),
+    "default": (DefaultNet, DefaultConfig),
+}
