@@ -190,3 +190,69 @@ def test_python_dash_m_entry_point():
     out = subprocess.run([sys.executable, "-m", "spikeinfer", "--help"], capture_output=True,
                          text=True, check=True)
     assert "predict" in out.stdout
+
+
+def test_evaluate_refuses_mismatched_lengths(tmp_path):
+    np.save(tmp_path / "pred.npy", np.random.default_rng(0).random((2, 200)))
+    np.save(tmp_path / "truth.npy", np.zeros((2, 300)))
+    assert_one_line_error(run("evaluate", tmp_path / "pred.npy", tmp_path / "truth.npy",
+                              "--fps", 30), "pred.npy", "200 frames", "300")
+
+
+def test_demo_keeps_an_existing_figure(tmp_path):
+    (tmp_path / "demo.png").write_bytes(b"mine")
+    assert_one_line_error(run("demo", "-o", tmp_path / "demo.png"), "demo.png", "--force")
+    assert (tmp_path / "demo.png").read_bytes() == b"mine"
+
+
+def test_output_has_the_usual_file_mode(traces_npy):
+    import os
+    import stat
+
+    assert run("predict", traces_npy, "--fps", 30).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE(traces_npy.with_name("rec.spikes.npy").stat().st_mode)
+    assert mode == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("param, message", [("smoothing_s=null", "smoothing_s"),
+                                            ("smoothing_s=\"a\"", "smoothing_s"),
+                                            ("ar_order=3", "ar_order"),
+                                            ("no_such=1", "no_such")])
+def test_train_refuses_bad_hyper_parameters(tmp_path, data_dir, param, message):
+    result = run("train", "--data", data_dir / "cascade_gt", "--exclude",
+                 ",".join(f"DS{i:02d}" for i in range(1, 41) if i != 9), "--param", param,
+                 "-o", tmp_path / "m")
+    assert_one_line_error(result, message)
+    assert not (tmp_path / "m" / "model.json").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[1, 2]", "expected an object"),
+    ('{"card": {"architecture": "oasis"}, "params": {}, "state": []}', "expected an object"),
+    ('{"card": {"architecture": "oasis"}, "params": {}, "state": {"spike_amplitude_dff_": "x",'
+     ' "delay_s_": 0, "n_training_neurons_": 1}}', "not a finite number"),
+    ('{"card": {"architecture": "oasis"}, "params": {}, "state": {"predict": 1}}', "expected"),
+    ('{"card": {"architecture": "pickle"}, "params": {}, "state": {}}', "unknown architecture"),
+    ("not json", "not a readable model file"),
+])
+def test_malformed_model_files_give_one_line(tmp_path, traces_npy, content, message):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model.json").write_text(content)
+    assert_one_line_error(run("predict", traces_npy, "--fps", 30, "--model", tmp_path / "m",
+                              "-o", tmp_path / "out.npy"), "model.json", message)
+    assert not (tmp_path / "out.npy").exists()
+
+
+def test_constant_stretch_between_nans_is_left_nan(tmp_path, simulated):
+    y = simulated.traces.copy()
+    y[1, 600:700] = np.nan
+    y[1, 700:900] = 0.25
+    y[1, 900:910] = np.nan
+    np.save(tmp_path / "flat.npy", y)
+    result = run("predict", tmp_path / "flat.npy", "--fps", 30)
+    assert result.exit_code == 0, result.output
+    assert "constant stretches" in result.stderr
+    out = np.load(tmp_path / "flat.spikes.npy")
+    assert np.isnan(out[1, 600:910]).all() and np.isfinite(out[1, :600]).all()

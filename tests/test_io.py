@@ -177,3 +177,35 @@ def test_unknown_format(tmp_path):
     (tmp_path / "x.tif").write_bytes(b"II*\x00")
     with pytest.raises(InputError, match="x.tif: unknown format"):
         load_traces(tmp_path / "x.tif")
+
+
+def test_h5_keeps_non_ascii_neuron_ids(tmp_path):
+    ts = TraceSet(np.random.default_rng(0).random((2, 50)), 30.0, neuron_ids=("cellule_é", "b"))
+    save_predictions(tmp_path / "p.h5", ts.traces, ts)
+    assert load_counts(tmp_path / "p.h5")[1] == ("cellule_é", "b")
+
+
+def test_one_trace_is_one_neuron_whatever_the_orientation(tmp_path):
+    np.save(tmp_path / "x.npy", np.arange(100.0))
+    ts = load_traces(tmp_path / "x.npy", fps=10, orientation="frames-by-neurons")
+    assert ts.traces.shape == (1, 100)
+
+
+def test_suite2p_folder_with_several_planes_asks_for_one(tmp_path):
+    for plane in ("plane0", "plane1"):
+        (tmp_path / plane).mkdir()
+        np.save(tmp_path / plane / "F.npy", np.ones((2, 10)))
+    with pytest.raises(InputError, match="2 planes.*pass one plane folder"):
+        load_traces(tmp_path)
+
+
+def test_cascade_times_out_of_order_are_reported(tmp_path):
+    import scipy.io
+
+    record = {"fluo_time": np.array([0.1, 0.0, 0.2, 0.3, 0.4]),
+              "fluo_mean": np.arange(5.0), "events_AP": np.array([1000.0])}
+    scipy.io.savemat(tmp_path / "cell.mat", {"CAttached": record})
+    with pytest.warns(DataWarning, match="go back"):
+        (ts,) = load_cascade_dataset(tmp_path)
+    # Frame k holds the value recorded at time k * 0.1 s.
+    np.testing.assert_array_equal(ts.traces[0], [1.0, 0.0, 2.0, 3.0, 4.0])

@@ -1,4 +1,4 @@
-"""Command line: ``spikeinfer predict | evaluate | benchmark | models | demo``."""
+"""Command line: ``spikeinfer predict | evaluate | benchmark | train | models | demo``."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ class _Group(click.Group):
             click.echo(f"spikeinfer: error: {err}", err=True)
             sys.exit(2)
         except OSError as err:
-            click.echo(f"spikeinfer: error: {err.filename or ''}: {err.strerror or err}", err=True)
+            where = f"{err.filename}: " if err.filename else ""
+            click.echo(f"spikeinfer: error: {where}{err.strerror or err}", err=True)
             sys.exit(2)
 
 
@@ -98,21 +99,22 @@ def evaluate(pred, truth, fps, as_json):
     # A prediction in CSV beside Spikefinder truth is in Spikefinder layout too.
     pred_fmt = "spikefinder" if truth_fmt == "spikefinder" and pred.suffix == ".csv" else "auto"
     true_counts, names = load_counts(truth, truth_fmt)
-    predicted, _ = load_counts(pred, pred_fmt)
+    predicted, pred_names = load_counts(pred, pred_fmt)
     if fps is None and truth_fmt == "spikefinder":
         fps = SPIKEFINDER_FPS
     fps = check_fps(fps, f"{truth}: ")
-    if predicted.shape[0] != true_counts.shape[0]:
-        raise SpikeinferError(f"{pred}: {predicted.shape[0]} neurons, but {truth} has "
-                              f"{true_counts.shape[0]}")
+    if predicted.shape != true_counts.shape:
+        raise SpikeinferError(f"{pred}: {predicted.shape[0]} neurons x {predicted.shape[1]} "
+                              f"frames, but {truth} has {true_counts.shape[0]} x "
+                              f"{true_counts.shape[1]}")
+    if names and pred_names and names != pred_names:
+        raise SpikeinferError(f"{pred}: neuron names differ from those in {truth}")
     scores = score_neurons(predicted, true_counts, fps)
     names = names or tuple(str(i) for i in range(true_counts.shape[0]))
     means = mean_scores(scores)
     if as_json:
-        cells = [{"cell": n, **{m: _num(scores[m][i]) for m in MEASURES}}
-                 for i, n in enumerate(names)]
-        click.echo(json.dumps({"fps": fps, "cells": cells,
-                               "mean": {m: _num(v) for m, v in means.items()}}, indent=2))
+        cells = [{"cell": n, **{m: scores[m][i] for m in MEASURES}} for i, n in enumerate(names)]
+        click.echo(json.dumps(_finite({"fps": fps, "cells": cells, "mean": means}), indent=2))
         return
     click.echo(f"{'cell':<10}" + "".join(f"{m:>9}" for m in MEASURES))
     for i, n in enumerate(names):
@@ -183,13 +185,16 @@ def models_cmd():
               show_default=True, help="Figure to write.")
 @click.option("--model", "model_name", default="default", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def demo(output, model_name, seed):
+@click.option("--force", is_flag=True, help="Overwrite an existing figure.")
+def demo(output, model_name, seed, force):
     """Simulate a 30 Hz recording, predict its spikes, print the score, save a figure."""
     from .evaluation import mean_scores, score_neurons
     from .models import load_model
     from .plotting import plot_prediction
     from .simulate import simulate_recording
 
+    if output.exists() and not force:
+        raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
     ts = simulate_recording(n_neurons=20, duration_s=300.0, fps=30.0, random_state=seed)
     model = load_model(model_name)
     prediction = model.predict_traceset(ts)
@@ -197,7 +202,7 @@ def demo(output, model_name, seed):
     click.echo(f"simulated {ts.n_neurons} neurons x {ts.n_frames / ts.fps:.0f} s at "
                f"{ts.fps:g} Hz; model {model_name}: correlation {means['corr']:.3f}, "
                f"AUC {means['auc']:.3f}, spike-count bias {means['bias']:+.2f}")
-    plot_prediction(ts, prediction, output,
+    plot_prediction(ts, prediction, output, force=force,
                     title=f"spikeinfer demo: model {model_name}, corr {means['corr']:.2f}")
     click.echo(f"figure: {output}")
 
@@ -235,7 +240,7 @@ def train(architecture, data_dir, exclude, output, params, force):
             raise SpikeinferError(f"--param {item}: value is not JSON (e.g. 0.05, null)") from None
     excluded = [e.strip() for e in exclude.split(",") if e.strip()]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # repairs are reported by `benchmark gt`
+        warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
         data = [ts for ts in load_cascade_collection(data_dir)
                 if not any(ts.dataset.startswith(e) for e in excluded)]
     try:

@@ -10,6 +10,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .data import TraceSet, check_fps
+from .exceptions import DataWarning
 
 
 def compute_dff(raw: np.ndarray, fps: float, window_s: float = 60.0,
@@ -48,6 +49,11 @@ def compute_dff(raw: np.ndarray, fps: float, window_s: float = 60.0,
     centers = (np.arange(n_blocks) + 0.5) * step - 0.5
     frames = np.arange(n_frames)
     baseline = np.stack([np.interp(frames, centers, b) for b in baseline_blocks])
+    scale = np.nanmedian(np.abs(raw), axis=1, keepdims=True)
+    low = np.nanmin(baseline, axis=1, keepdims=True) <= 0.01 * scale
+    if np.any(low):
+        warnings.warn(f"{int(low.sum())} traces have a baseline near or below zero (e.g. after "
+                      "neuropil subtraction); their dF/F is unreliable", DataWarning, stacklevel=2)
     with np.errstate(all="ignore"):
         return (raw - baseline) / np.abs(baseline)
 

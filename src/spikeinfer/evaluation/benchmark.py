@@ -7,10 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import InputError
-from ..io import load_counts, load_spikefinder
+from ..io import SPIKEFINDER_FPS, load_counts, load_spikefinder
 from .metrics import MEASURES, mean_scores, score_neurons
-
-SPIKEFINDER_SETS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 
 
 def _summary(per_set: dict[str, dict[str, np.ndarray]]) -> dict:
@@ -46,7 +44,7 @@ def benchmark_spikefinder(folder, model, split: str = "train", sets=None, peers=
         raise InputError(f"{folder}: not a folder")
     available = sorted((p.name.split(".")[0] for p in folder.glob(f"*.{split}.calcium.csv")),
                        key=lambda s: (len(s), s))
-    chosen = [str(s) for s in sets] if sets else available
+    chosen = list(dict.fromkeys(str(s) for s in sets)) if sets else available
     missing = [s for s in chosen if s not in available]
     if missing:
         raise InputError(f"{folder}: no {split} calcium file for set(s) {', '.join(missing)}")
@@ -69,7 +67,7 @@ def benchmark_spikefinder(folder, model, split: str = "train", sets=None, peers=
                 path = team / f"{s}.{split}.spikes.csv"
                 if path.exists():
                     pred, _ = load_counts(path, "spikefinder")
-                    team_scores[s] = score_neurons(pred, truths[s], 100.0)
+                    team_scores[s] = score_neurons(pred, truths[s], SPIKEFINDER_FPS)
             if team_scores:
                 result["peers"][team.name] = _summary(team_scores)
     return result

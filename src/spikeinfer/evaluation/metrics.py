@@ -3,7 +3,8 @@
 Protocol (Berens et al. 2018): drop frames where either signal is NaN, sum
 into 40 ms bins, then per neuron Pearson correlation (``corr``), Spearman
 correlation (``rank``) and ROC AUC of the prediction against spikes > 0
-(``auc``). At 100 Hz a bin is 4 frames, exactly as the challenge computed it.
+(``auc``). At 100 Hz a bin is 4 frames, exactly as the challenge computed it;
+at other rates a bin is the whole number of frames closest to 40 ms.
 """
 
 from __future__ import annotations
@@ -21,19 +22,19 @@ BIN_S = 0.04
 MEASURES = ("corr", "rank", "auc", "bias", "error")
 
 
-def bin_frames(x: np.ndarray, fps: float, bin_s: float = BIN_S) -> np.ndarray:
-    """Sum consecutive frames into bins of ``bin_s`` seconds; an incomplete last bin is dropped.
+def frames_per_bin(fps: float, bin_s: float = BIN_S) -> int:
+    """Whole frames summed per bin: the number closest to ``bin_s`` seconds (4 at 100 Hz)."""
+    return max(1, int(round(bin_s * check_fps(fps))))
 
-    Below 1 / ``bin_s`` frames per second a frame is longer than a bin and is kept as is.
-    """
-    frames_per_bin = bin_s * check_fps(fps)
-    if frames_per_bin <= 1 + 1e-9:
-        return np.asarray(x, dtype=np.float64)
-    n_bins = int(np.floor(len(x) / frames_per_bin + 1e-9))
-    index = np.floor(np.arange(len(x)) / frames_per_bin + 1e-9).astype(np.int64)
-    keep = index < n_bins
-    return np.bincount(index[keep], weights=np.asarray(x, dtype=np.float64)[keep],
-                       minlength=n_bins)
+
+def bin_frames(x: np.ndarray, fps: float, bin_s: float = BIN_S) -> np.ndarray:
+    """Sum consecutive frames into bins of whole frames (about ``bin_s`` seconds each);
+    an incomplete last bin is dropped. Equal bins keep independent signals uncorrelated,
+    which bins of unequal frame counts would not."""
+    k = frames_per_bin(fps, bin_s)
+    x = np.asarray(x, dtype=np.float64)
+    n_bins = len(x) // k
+    return x[: n_bins * k].reshape(n_bins, k).sum(axis=1)
 
 
 def score_neuron(prediction: np.ndarray, truth: np.ndarray, fps: float,
@@ -71,10 +72,10 @@ def score_neuron(prediction: np.ndarray, truth: np.ndarray, fps: float,
 def score_neurons(predictions: np.ndarray, truth: np.ndarray, fps: float) -> dict[str, np.ndarray]:
     """Scores of each row; arrays of shape (n_neurons,) keyed by measure."""
     predictions, truth = np.atleast_2d(predictions), np.atleast_2d(truth)
-    if predictions.shape[0] != truth.shape[0]:
-        raise InputError(f"{predictions.shape[0]} predicted neurons, {truth.shape[0]} true")
-    n = min(predictions.shape[1], truth.shape[1])
-    rows = [score_neuron(p[:n], t[:n], fps) for p, t in zip(predictions, truth)]
+    if predictions.shape != truth.shape:
+        raise InputError(f"predictions of shape {predictions.shape} do not match the "
+                         f"ground truth's {truth.shape} (neurons, frames)")
+    rows = [score_neuron(p, t, fps) for p, t in zip(predictions, truth)]
     return {m: np.array([r[m] for r in rows]) for m in MEASURES}
 
 

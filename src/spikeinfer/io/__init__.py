@@ -35,7 +35,7 @@ def detect_format(path: Path) -> str:
     """The input format implied by a path's name and kind."""
     path = Path(path)
     if path.is_dir():
-        if (path / "F.npy").exists() or (path / "plane0" / "F.npy").exists():
+        if (path / "F.npy").exists() or any(path.glob("plane*/F.npy")):
             return "suite2p"
         raise InputError(f"{path}: folder is not a suite2p output (no F.npy); pass a file")
     name = path.name.lower()
@@ -92,8 +92,11 @@ def load_traces(path, format: str = "auto", fps: float | None = None, *,
     if fmt == "suite2p":
         from ._suite2p import read_suite2p
 
-        folder = path if (path / "F.npy").exists() else path / "plane0"
-        return read_suite2p(folder, fps=fps)
+        planes = sorted(p.name for p in path.glob("plane*") if (p / "F.npy").exists())
+        if not (path / "F.npy").exists() and len(planes) > 1:
+            raise InputError(f"{path}: {len(planes)} planes ({', '.join(planes)}); "
+                             "pass one plane folder")
+        return read_suite2p(path if (path / "F.npy").exists() else path / planes[0], fps=fps)
     from ._nwb import read_nwb
 
     return read_nwb(path, fps=fps, series=dataset)
@@ -146,7 +149,7 @@ def load_counts(path, format: str = "auto", *, orientation: str = "auto",
                 values = np.asarray(fh[dataset or "spikes"], dtype=np.float64)
                 names = tuple(s.decode() if isinstance(s, bytes) else str(s)
                               for s in fh["neuron_ids"][()]) if "neuron_ids" in fh else None
-        except (OSError, KeyError) as err:
+        except (OSError, KeyError, TypeError, ValueError) as err:
             raise InputError(f"{path}: cannot read spike counts ({err})") from None
         return orient_matrix(values, orientation, str(path)), names
     raise InputError(f"{path}: format {fmt!r} does not hold spike counts")
@@ -181,7 +184,8 @@ def save_predictions(path, predictions: np.ndarray, like: TraceSet, *, force: bo
 
             with h5py.File(tmp, "w") as fh:
                 fh.create_dataset("spikes", data=predictions, compression="gzip")
-                fh.create_dataset("neuron_ids", data=np.array(like.neuron_ids, dtype="S"))
+                fh.create_dataset("neuron_ids", data=list(like.neuron_ids),
+                                  dtype=h5py.string_dtype())
                 fh.attrs.update(fps=like.fps, model=model, source=like.source,
                                 units="expected spikes per frame")
         write_atomically(path, write, force)

@@ -53,7 +53,9 @@ def _read_recording(path: Path, index: int, record):
         # Seen in real files: the time vector stops early while frames continue on the same grid.
         _warn(path, index, f"fluo_time has {time.size} entries for {fluo.size} frames; "
                            "extended on its regular grid")
-        time = np.concatenate([time, time[-1] + dt * np.arange(1, fluo.size - time.size + 1)])
+        last = np.flatnonzero(np.isfinite(time))[-1]
+        extra = time[last] + dt * np.arange(time.size - last, fluo.size - last)
+        time = np.concatenate([time, extra])
     elif time.size > fluo.size:
         _warn(path, index, f"fluo_time has {time.size} entries for {fluo.size} frames; "
                            "extra times dropped")
@@ -61,8 +63,11 @@ def _read_recording(path: Path, index: int, record):
     keep = np.isfinite(time)
     if not keep.all():
         _warn(path, index, f"{(~keep).sum()} frames without a time; dropped")
-    t0 = time[keep][0]
+    t0 = np.min(time[keep])
     frame = np.rint((time[keep] - t0) / dt).astype(np.int64)
+    if np.any(np.diff(frame) <= 0):
+        _warn(path, index, f"{np.sum(np.diff(frame) <= 0)} frame times repeat or go back; "
+                           "the later value of a repeated frame is kept")
     trace = np.full(frame.max() + 1, np.nan)
     trace[frame] = fluo[keep]
     if events is None:

@@ -22,7 +22,7 @@ def orient_matrix(x: np.ndarray, orientation: str, where: str) -> np.ndarray:
         raise InputError(f"{where}: orientation must be one of {', '.join(ORIENTATIONS)}")
     x = np.asarray(x)
     if x.ndim == 1:
-        x = x[None, :]
+        return x[None, :].astype(np.float64)  # one trace, whatever the orientation
     if x.ndim != 2:
         raise InputError(f"{where}: expected a 2-D matrix of traces, got shape {x.shape}")
     if x.dtype.kind not in "biuf":

@@ -106,8 +106,8 @@ def read_nwb(path: Path, fps: float | None = None, series: str | None = None) ->
         if file_fps is None:
             if fps is None:
                 raise InputError(f"{where}: no rate or timestamps; pass --fps")
-            file_fps = check_fps(fps)
-        elif fps is not None and abs(check_fps(fps) - file_fps) > 0.01 * file_fps:
+            file_fps = check_fps(fps, f"{where}: ")
+        elif fps is not None and abs(check_fps(fps, f"{where}: ") - file_fps) > 0.01 * file_fps:
             raise InputError(f"{where}: --fps {fps:g} Hz disagrees with the file's "
                              f"{file_fps:g} Hz")
 

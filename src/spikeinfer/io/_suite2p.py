@@ -179,7 +179,7 @@ def read_suite2p(folder: Path, fps: float | None = None, neuropil_coefficient: f
             raise InputError(f"{folder}: no frame rate in ops.npy; pass --fps")
         fps = ops_fs
     else:
-        fps = check_fps(fps)
+        fps = check_fps(fps, f"{folder}: ")
         if ops_fs is not None and abs(fps - ops_fs) > 0.01 * ops_fs:
             raise InputError(f"{folder}: --fps {fps:g} Hz disagrees with ops.npy "
                              f"fs = {ops_fs:g} Hz")

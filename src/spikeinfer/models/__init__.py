@@ -55,12 +55,16 @@ def load_model(name_or_path="default") -> SpikeModel:
     """A fitted model by shipped name (``spikeinfer models``) or saved folder."""
     folder = _resolve(name_or_path)
     doc = read_card(folder)
-    arch = doc.get("card", {}).get("architecture")
+    where = folder / "model.json"
+    if not (isinstance(doc, dict) and all(isinstance(doc.get(k), dict)
+                                          for k in ("card", "params", "state"))):
+        raise InputError(f"{where}: expected an object with card, params and state")
+    arch = doc["card"].get("architecture")
     if arch not in ARCHITECTURES:
         raise InputError(f"{folder / 'model.json'}: unknown architecture {arch!r}")
     try:
         return ARCHITECTURES[arch]._from_document(doc, folder)
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as err:
         raise InputError(f"{folder / 'model.json'}: invalid model file ({err})") from None
 
 

@@ -112,11 +112,12 @@ class SpikeModel(ABC):
         """
         if not self._is_fitted():
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load one")
+        self._check_params()
         one_d = np.ndim(traces) == 1
         x, fps = check_traces(np.atleast_2d(traces) if one_d else traces, fps,
                               self.min_frames, self.fps_range)
         out = np.full(x.shape, np.nan)
-        skipped = 0
+        skipped = flat = 0
         rows = range(x.shape[0])
         if progress:
             from tqdm.auto import tqdm
@@ -127,10 +128,16 @@ class SpikeModel(ABC):
                 if stop - start < self.min_frames:
                     skipped += stop - start
                     continue
+                if np.ptp(x[i, start:stop]) == 0:
+                    flat += stop - start
+                    continue
                 out[i, start:stop] = self._predict_run(x[i, start:stop], fps)
         if skipped:
             warnings.warn(f"{skipped} frames in stretches shorter than {self.min_frames} "
                           "frames between NaNs were left NaN", DataWarning, stacklevel=2)
+        if flat:
+            warnings.warn(f"{flat} frames in constant stretches between NaNs were left NaN",
+                          DataWarning, stacklevel=2)
         return out[0] if one_d else out
 
     def predict_traceset(self, ts: TraceSet, progress: bool = False) -> np.ndarray:
@@ -171,9 +178,22 @@ class SpikeModel(ABC):
     @classmethod
     def _from_document(cls, doc: dict, folder: Path) -> SpikeModel:
         model = cls(**doc["params"])
+        model._check_params()
+        expected = set(cls._fitted_attributes)
+        if set(doc["state"]) != expected:
+            raise InputError(f"learned values {sorted(doc['state'])} are not the expected "
+                             f"{sorted(expected)}")
         for key, value in doc["state"].items():
+            if not isinstance(value, int | float) or not np.isfinite(value):
+                raise InputError(f"learned value {key} = {value!r} is not a finite number")
             setattr(model, key, value)
         return model
+
+    #: Names of the learned numbers saved in model.json (neural models add weights).
+    _fitted_attributes: tuple[str, ...] = ()
+
+    def _check_params(self) -> None:
+        """Raise InputError for hyper-parameters of the wrong type or range."""
 
 
 def _to_json(value):

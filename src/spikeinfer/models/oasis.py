@@ -42,6 +42,19 @@ class OasisModel(SpikeModel):
         self.tau_rise_s = tau_rise_s
         self.smoothing_s = smoothing_s
 
+    _fitted_attributes = ("spike_amplitude_dff_", "delay_s_", "n_training_neurons_")
+
+    def _check_params(self) -> None:
+        if self.ar_order not in (1, 2):
+            raise InputError(f"ar_order must be 1 or 2, got {self.ar_order!r}")
+        for name in ("tau_decay_s", "tau_rise_s"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and value > 0):
+                raise InputError(f"{name} must be a positive number of seconds or None, "
+                                 f"got {value!r}")
+        if not (isinstance(self.smoothing_s, int | float) and self.smoothing_s >= 0):
+            raise InputError(f"smoothing_s must be a number >= 0, got {self.smoothing_s!r}")
+
     def get_params(self) -> dict:
         return {"ar_order": self.ar_order, "tau_decay_s": self.tau_decay_s,
                 "tau_rise_s": self.tau_rise_s, "smoothing_s": self.smoothing_s}
@@ -70,8 +83,7 @@ class OasisModel(SpikeModel):
         return np.asarray(result[1], dtype=np.float64) * np.std(trace)
 
     def _oasis_arguments(self, fps: float) -> dict:
-        if self.ar_order not in (1, 2):
-            raise InputError(f"ar_order must be 1 or 2, got {self.ar_order}")
+        self._check_params()
         if self.tau_decay_s is None:
             if self.ar_order == 1:
                 return {"g": (None,), "penalty": 1}
@@ -101,6 +113,7 @@ class OasisModel(SpikeModel):
         rise), chosen as the advance that maximises the correlation, averaged
         over the datasets; :meth:`predict` shifts its output back by it.
         """
+        self._check_params()
         data = [data] if isinstance(data, TraceSet) else list(data)
         ratios, corr_by_dataset = [], {}
         for ts in data:

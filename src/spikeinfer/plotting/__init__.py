@@ -10,8 +10,9 @@ from ..data import TraceSet
 
 
 def plot_prediction(ts: TraceSet, prediction: np.ndarray, path, n_neurons: int = 3,
-                    title: str = "") -> Path:
-    """Fluorescence, predicted spikes and true spikes of the first neurons, saved as PNG."""
+                    title: str = "", window_s: float = 60.0, force: bool = False) -> Path:
+    """Fluorescence, predicted spikes and true spikes of the first neurons over the first
+    ``window_s`` seconds, saved as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,6 +42,7 @@ def plot_prediction(ts: TraceSet, prediction: np.ndarray, path, n_neurons: int =
         fig.suptitle(title)
     fig.tight_layout()
     path = Path(path)
-    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), force=True)
+    axes[-1, 0].set_xlim(0, min(window_s, ts.n_frames / ts.fps))
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), force=force)
     plt.close(fig)
     return path
