@@ -207,5 +207,21 @@ def test_cascade_times_out_of_order_are_reported(tmp_path):
     scipy.io.savemat(tmp_path / "cell.mat", {"CAttached": record})
     with pytest.warns(DataWarning, match="go back"):
         (ts,) = load_cascade_dataset(tmp_path)
-    # Frame k holds the value recorded at time k * 0.1 s.
-    np.testing.assert_array_equal(ts.traces[0], [1.0, 0.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(ts.traces[0], np.arange(5.0))  # file order, nothing lost
+    assert ts.fps == pytest.approx(1 / 0.075)  # (0.4 - 0.1) s over 4 frames
+
+
+def test_cascade_jittery_clock_keeps_every_frame(tmp_path):
+    import scipy.io
+
+    rng = np.random.default_rng(0)
+    time = np.arange(5000) / 120.0 + rng.normal(0, 0.002 / 120.0, 5000).cumsum()
+    record = {"fluo_time": time, "fluo_mean": rng.random(5000),
+              "events_AP": np.array([10.0, 20.0]) * 1e4}
+    scipy.io.savemat(tmp_path / "cell.mat", {"CAttached": record})
+    (ts,) = load_cascade_dataset(tmp_path)
+    np.testing.assert_array_equal(ts.traces[0], record["fluo_mean"])
+    # Spikes land on the frames whose recorded times are nearest.
+    frames = np.flatnonzero(ts.spike_counts()[0])
+    np.testing.assert_array_equal(frames, [np.argmin(np.abs(time - 10)),
+                                           np.argmin(np.abs(time - 20))])

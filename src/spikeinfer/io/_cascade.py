@@ -18,7 +18,9 @@ from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
 
 AP_TIME_UNIT_S = 1e-4
-_FPS_DIGITS = 6  # recordings whose rates agree to 6 significant digits share a TraceSet
+# Recordings whose rates agree to 4 significant digits share a TraceSet; spike times are
+# rescaled to its rate, so spikes stay on their frames exactly.
+_FPS_DIGITS = 4
 
 
 def _warn(path: Path, index: int, problem: str) -> None:
@@ -42,34 +44,30 @@ def _read_recording(path: Path, index: int, record):
     if time is None or fluo is None:
         _warn(path, index, "no fluo_time or fluo_mean; skipped")
         return None
-    finite_time = time[np.isfinite(time)]
-    steps = np.diff(finite_time)
-    steps = steps[steps > 0]
-    if steps.size == 0:
-        _warn(path, index, "fewer than two frame times; skipped")
-        return None
-    dt = float(np.median(steps))
-    if time.size < fluo.size:
-        # Seen in real files: the time vector stops early while frames continue on the same grid.
-        _warn(path, index, f"fluo_time has {time.size} entries for {fluo.size} frames; "
-                           "extended on its regular grid")
-        last = np.flatnonzero(np.isfinite(time))[-1]
-        extra = time[last] + dt * np.arange(time.size - last, fluo.size - last)
-        time = np.concatenate([time, extra])
-    elif time.size > fluo.size:
+    if time.size > fluo.size:
         _warn(path, index, f"fluo_time has {time.size} entries for {fluo.size} frames; "
                            "extra times dropped")
         time = time[: fluo.size]
-    keep = np.isfinite(time)
-    if not keep.all():
-        _warn(path, index, f"{(~keep).sum()} frames without a time; dropped")
-    t0 = np.min(time[keep])
-    frame = np.rint((time[keep] - t0) / dt).astype(np.int64)
-    if np.any(np.diff(frame) <= 0):
-        _warn(path, index, f"{np.sum(np.diff(frame) <= 0)} frame times repeat or go back; "
-                           "the later value of a repeated frame is kept")
-    trace = np.full(frame.max() + 1, np.nan)
-    trace[frame] = fluo[keep]
+    known = np.flatnonzero(np.isfinite(time))
+    if known.size < 2 or time[known[-1]] <= time[known[0]]:
+        _warn(path, index, "fewer than two distinct frame times; skipped")
+        return None
+    # Frames are samples in file order; the times give the mean rate and the start.
+    # (Rounding each time to a grid instead would collide frames where the clock jitters.)
+    dt = float((time[known[-1]] - time[known[0]]) / (known[-1] - known[0]))
+    t0 = float(time[known[0]] - known[0] * dt)
+    if time.size < fluo.size:
+        # Seen in real files: the time vector stops early while frames continue.
+        _warn(path, index, f"fluo_time has {time.size} entries for {fluo.size} frames; "
+                           "the frames after it are taken at the same rate")
+    if np.any(np.diff(time[known]) <= 0):
+        _warn(path, index, f"{np.sum(np.diff(time[known]) <= 0)} frame times repeat or go "
+                           "back; frames are kept in file order")
+    trace = fluo.copy()
+    if known.size < time.size:
+        missing = np.setdiff1d(np.arange(time.size), known)
+        trace[missing] = np.nan
+        _warn(path, index, f"{missing.size} frames without a time; set to NaN")
     if events is None:
         events = np.zeros(0)
     spikes = events[np.isfinite(events)] * AP_TIME_UNIT_S - t0
