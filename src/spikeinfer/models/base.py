@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +152,9 @@ class SpikeModel(ABC):
     # -- saving ---------------------------------------------------------------
 
     def get_params(self) -> dict:
-        """Constructor arguments (hyper-parameters)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)} if hasattr(
-            self, "__dataclass_fields__") else dict(vars(self))
+        """Constructor arguments (hyper-parameters), read from the constructor's signature."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
 
     def fitted_state(self) -> dict:
         """Learned attributes (JSON-serialisable) other than tensors."""

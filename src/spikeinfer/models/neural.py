@@ -75,12 +75,6 @@ class NeuralModel(SpikeModel):
         self.dataset = dataset
         self.random_state = random_state
 
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "network", "network_params", "model_fps", "loss", "corr_bin_s", "smoothing_s",
-            "noise_levels", "window_s", "batch_size", "steps", "learning_rate", "eval_every",
-            "patience", "validation_fraction", "max_seconds", "dataset", "random_state")}
-
     @property
     def min_frames(self) -> int:
         return 8

@@ -55,10 +55,6 @@ class OasisModel(SpikeModel):
         if not (isinstance(self.smoothing_s, int | float) and self.smoothing_s >= 0):
             raise InputError(f"smoothing_s must be a number >= 0, got {self.smoothing_s!r}")
 
-    def get_params(self) -> dict:
-        return {"ar_order": self.ar_order, "tau_decay_s": self.tau_decay_s,
-                "tau_rise_s": self.tau_rise_s, "smoothing_s": self.smoothing_s}
-
     def _is_fitted(self) -> bool:
         return hasattr(self, "spike_amplitude_dff_") and hasattr(self, "delay_s_")
 
