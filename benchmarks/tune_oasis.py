@@ -80,11 +80,6 @@ class MemoOasis(OasisModel):
         return self.cache[key]
 
 
-def family(dataset: str) -> str:
-    """Indicator family from a CASCADE folder name ('DS19-R-CaMP-m-S1' -> 'R-CaMP')."""
-    return indicator_from_name(dataset)
-
-
 def subsample(sets: list[TraceSet], max_neurons: int, max_s: float,
               seed: int) -> dict[str, list[TraceSet]]:
     """Per dataset, up to ``max_neurons`` random neurons (files) with their first ``max_s``
@@ -181,7 +176,7 @@ def per_family(rows, smoothing):
     datasets = sorted(next(iter(by_tau.values())))
     families = defaultdict(list)
     for d in datasets:
-        families[family(d)].append(d)
+        families[indicator_from_name(d)].append(d)
     table = {}
     for fam, members in sorted(families.items()):
         corr = {str(t): float(np.mean([by_tau[t][d]["corr"] for d in members])) for t in TAUS}
@@ -189,7 +184,8 @@ def per_family(rows, smoothing):
                       "best_tau": max(corr, key=corr.get)}
     lodo = []
     for d in datasets:
-        others = [o for o in families[family(d)] if o != d] or [o for o in datasets if o != d]
+        same = [o for o in families[indicator_from_name(d)] if o != d]
+        others = same or [o for o in datasets if o != d]
         tau = max(TAUS[1:], key=lambda t: np.mean([by_tau[t][o]["corr"] for o in others]))
         lodo.append(by_tau[tau][d]["corr"])
     return table, float(np.mean(lodo))
@@ -262,7 +258,7 @@ def print_report(report):
     print("\n(d) Tuning datasets, chosen setting, calibration fitted on all of them")
     print(f"{'dataset':<40}{'family':>17}{'n':>4}{'corr':>8}{'bias':>8}")
     for d, s in report["per_dataset"].items():
-        print(f"{d:<40}{family(d):>17}{s['n_neurons']:>4}{fmt(s['corr'])}{fmt(s['bias'])}")
+        print(f"{d:<40}{indicator_from_name(d):>17}{s['n_neurons']:>4}{fmt(s['corr'])}{fmt(s['bias'])}")
     print(f"\nWarnings during modelling: {report['warnings'] or 'none'}")
     failures = report["oasis_failures"]
     print(f"OASIS failures (run scored as zero output): {len(failures)}")

@@ -21,8 +21,8 @@ SPIKEFINDER_FPS = 100.0
 _NAME = re.compile(r"^(?P<set>\w+)\.(?P<split>train|test)\.(?P<kind>calcium|spikes)\.csv$")
 
 
-def _read_columns(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Frames x neurons matrix transposed to neurons x frames, with the column names."""
+def read_spikefinder_counts(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A Spikefinder file's values as (n_neurons, n_frames), with the column names."""
     try:
         with open(path, encoding="utf-8") as fh:
             header = [h.strip() for h in fh.readline().strip().split(",")]
@@ -37,22 +37,17 @@ def _read_columns(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
 def read_spikefinder(calcium_path: Path, spikes_path: Path | None = None,
                      fps: float = SPIKEFINDER_FPS) -> TraceSet:
     """Load a Spikefinder calcium file, with its spikes file if given."""
-    traces, names = _read_columns(calcium_path)
+    traces, names = read_spikefinder_counts(calcium_path)
     match = _NAME.match(calcium_path.name)
     spike_times = None
     if spikes_path is not None:
-        counts, spike_names = _read_columns(spikes_path)
+        counts, spike_names = read_spikefinder_counts(spikes_path)
         if spike_names != names or counts.shape[1] > traces.shape[1]:
             raise InputError(f"{spikes_path}: columns or length do not match {calcium_path.name}")
         spike_times = tuple(counts_to_spike_times(c, fps) for c in counts)
     return TraceSet(traces, fps, spike_times=spike_times, neuron_ids=names,
                     dataset=f"spikefinder-{match['set']}" if match else calcium_path.stem,
                     source=str(calcium_path))
-
-
-def read_spikefinder_counts(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Spike counts (or predictions) per frame as (n_neurons, n_frames), with column names."""
-    return _read_columns(path)
 
 
 def format_spikefinder(values: np.ndarray, lengths: np.ndarray, names: tuple[str, ...]) -> str:
