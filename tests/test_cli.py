@@ -161,10 +161,13 @@ def test_nan_run_inside_a_trace_is_predicted_around(tmp_path, simulated):
     assert np.isfinite(np.delete(out[2], np.s_[500:560])).all()
 
 
-def test_models_lists_the_default():
+def test_models_lists_every_shipped_model_with_its_scores():
     result = run("models")
     assert result.exit_code == 0
-    assert "default (= oasis)" in result.stdout
+    lines = {line.split(":")[0]: line for line in result.stdout.splitlines()}
+    assert set(lines) == {"default", "elephant", "attended", "conv16", "oasis"}
+    assert "runs at 30 Hz" in lines["default"] and "grouped-CV corr" in lines["default"]
+    assert "runs at any rate" in lines["oasis"]
 
 
 def test_benchmark_spikefinder_json_with_peers(data_dir):
@@ -216,12 +219,19 @@ def test_output_has_the_usual_file_mode(traces_npy):
     assert mode == 0o666 & ~umask
 
 
-@pytest.mark.parametrize("param, message", [("smoothing_s=null", "smoothing_s"),
-                                            ("smoothing_s=\"a\"", "smoothing_s"),
-                                            ("ar_order=3", "ar_order"),
-                                            ("no_such=1", "no_such")])
-def test_train_refuses_bad_hyper_parameters(tmp_path, data_dir, param, message):
-    result = run("train", "--data", data_dir / "cascade_gt", "--exclude",
+@pytest.mark.parametrize("model, param, message", [
+    ("oasis", "smoothing_s=null", "smoothing_s"),
+    ("oasis", "smoothing_s=\"a\"", "smoothing_s"),
+    ("oasis", "ar_order=3", "ar_order"),
+    ("oasis", "no_such=1", "no_such"),
+    ("default", "smoothing_s=-1", "smoothing_s"),
+    ("default", "steps=0", "steps"),
+    ("default", "loss=\"l1\"", "loss"),
+    ("conv16", "noise_levels=[4]", "noise_levels"),
+    ("elephant", "ar_order=1", "ar_order"),
+])
+def test_train_refuses_bad_hyper_parameters(tmp_path, data_dir, model, param, message):
+    result = run("train", "--model", model, "--data", data_dir / "cascade_gt", "--exclude",
                  ",".join(f"DS{i:02d}" for i in range(1, 41) if i != 9), "--param", param,
                  "-o", tmp_path / "m")
     assert_one_line_error(result, message)
@@ -256,3 +266,42 @@ def test_constant_stretch_between_nans_is_left_nan(tmp_path, simulated):
     assert "constant stretches" in result.stderr
     out = np.load(tmp_path / "flat.spikes.npy")
     assert np.isnan(out[1, 600:910]).all() and np.isfinite(out[1, :600]).all()
+
+
+def test_benchmark_gt_scores_each_dataset_with_and_without_degradation(data_dir):
+    folder = data_dir / "cascade_gt" / "DS12-GCaMP6s-m-V1-neuropil-corrected"
+    native = run("benchmark", "gt", folder, "--model", "oasis", "--json")
+    assert native.exit_code == 0, native.output
+    doc = json.loads(native.stdout)["datasets"]
+    assert list(doc) == ["DS12-GCaMP6s-m-V1-neuropil-corrected"]
+    assert doc[list(doc)[0]]["n"] == 6
+    degraded = run("benchmark", "gt", folder, "--model", "oasis", "--fps", 30, "--noise", 8,
+                   "--seed", 1, "--json")
+    noisy = json.loads(degraded.stdout)["datasets"]
+    assert noisy[list(noisy)[0]]["corr"] < doc[list(doc)[0]]["corr"]
+    again = run("benchmark", "gt", folder, "--model", "oasis", "--fps", 30, "--noise", 8,
+                "--seed", 1, "--json")
+    assert json.loads(again.stdout) == json.loads(degraded.stdout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--models", "oasis,nope"], "nope"),
+    (["--models", "default", "--param", "default:steps=0"], "steps"),
+    (["--models", "default", "--param", "oasis:ar_order=1"], "MODEL:NAME=VALUE"),
+    (["--models", "oasis", "--folds", "99"], "folds"),
+])
+def test_benchmark_cv_refuses_bad_arguments(data_dir, args, message):
+    assert_one_line_error(run("benchmark", "cv", "--data", data_dir, *args), message)
+
+
+def test_benchmark_speed_reports_time_memory_and_ratio():
+    result = run("benchmark", "speed", "--models", "default,oasis", "--neurons", 3,
+                 "--hours", 0.02, "--repeats", 1, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    default = doc["models"]["default"]
+    assert doc["baseline"] == "oasis" and doc["models"]["oasis"]["median_ratio_to_oasis"] == 1
+    assert default["median_ratio_to_oasis"] == pytest.approx(
+        default["median_s"] / doc["models"]["oasis"]["median_s"])
+    assert default["peak_mb"] >= default["data_mb"] > 0
+    assert default["runs"][0]["spikes"] > 0

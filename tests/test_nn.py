@@ -3,13 +3,23 @@
 import pytest
 import torch
 
-from spikeinfer.nn import NETWORKS, AttendedConfig, AttendedNet, Conv16Config, Conv16Net
+from spikeinfer.nn import (
+    NETWORKS,
+    AttendedConfig,
+    AttendedNet,
+    Conv16Config,
+    Conv16Net,
+    DefaultConfig,
+    DefaultNet,
+)
+from spikeinfer.nn.networks import noise_units
 
 
-def build(name, n_datasets=3):
+def build(name, n_datasets=3, **params):
     net_cls, config_cls = NETWORKS[name]
-    config = config_cls(n_datasets=n_datasets) if name in ("attended", "conv16") else config_cls()
-    return net_cls(config).eval()
+    if name in ("attended", "conv16"):
+        params["n_datasets"] = n_datasets
+    return net_cls(config_cls(**params)).eval()
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
@@ -24,8 +34,9 @@ def test_output_keeps_length_and_is_a_rate(name, length):
 
 @pytest.mark.parametrize("name", ["elephant", "attended", "default"])
 def test_receptive_field(name):
-    """An output frame depends on the input within its receptive field and nowhere else."""
-    net = build(name)
+    """An output frame depends on the input within its receptive field and nowhere else
+    (the default's noise scale, one number per trace, is left out here)."""
+    net = build(name, **({"normalize": False} if name == "default" else {}))
     x = torch.randn(1, 1, 600, requires_grad=True)
     centre = 300
     net(x, torch.tensor([0]))[0, centre].backward()
@@ -69,3 +80,24 @@ def test_conv16_unknown_dataset_uses_the_uniform_code():
     code = net.one_hot(torch.tensor([0, -1]), 2, 5)
     torch.testing.assert_close(code[0, :, 0], torch.tensor([1.0, 0.0]))
     torch.testing.assert_close(code[1, :, 0], torch.tensor([0.5, 0.5]))
+
+
+def test_noise_units_ignore_the_trace_scale_and_the_default_reads_them():
+    x = torch.randn(2, 1, 500).cumsum(-1) * 0.1 + torch.randn(2, 1, 500) * 0.02
+    torch.testing.assert_close(noise_units(7.0 * x), noise_units(x))
+    assert DefaultNet(DefaultConfig()).stem.in_channels == 3  # trace, difference, noise units
+    assert DefaultNet(DefaultConfig(normalize=False)).stem.in_channels == 2
+
+
+def test_default_keeps_odd_lengths_and_runs_at_half_rate_inside():
+    net = build("default").eval()
+    with torch.no_grad():
+        assert net(torch.randn(1, 1, 301)).shape == (1, 301)
+    assert net.stem.stride == (2,) and net.up.stride == (2,)
+
+
+def test_default_upsampling_equals_the_transposed_convolution():
+    net = build("default")
+    h = torch.randn(2, net.config.channels, 37)
+    with torch.no_grad():
+        torch.testing.assert_close(net._upsample(h), net.up(h))

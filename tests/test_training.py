@@ -1,6 +1,7 @@
 """Training on real ground truth: noise augmentation, learning, the estimator around it."""
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,8 +11,8 @@ from spikeinfer import DataWarning, InputError
 from spikeinfer.io import load_cascade_dataset
 from spikeinfer.models import NeuralModel, load_model
 from spikeinfer.nn import DefaultNet
-from spikeinfer.preprocess import compute_noise_level
-from spikeinfer.training import add_noise_to_level, make_training_set, train_network
+from spikeinfer.preprocess import add_noise_to_level, compute_noise_level
+from spikeinfer.training import make_training_set, train_network
 from spikeinfer.training.loop import _to_tensors, validation_score
 
 
@@ -79,3 +80,27 @@ def test_conditioning_on_an_unknown_dataset_name_raises(ds09):
         model.predict(ds09.traces[:1, :2000], ds09.fps)
     model.dataset = None  # the fallback: mean embedding
     assert np.isfinite(model.predict(ds09.traces[:1, :2000], ds09.fps)).all()
+
+
+def test_balanced_sampling_draws_each_dataset_equally(ds09):
+    long_one = ds09.subset(range(0, 10))
+    short_one = replace(ds09.subset([10]), dataset="other")
+    training = make_training_set([long_one, short_one], 30.0, 0.05, 300)
+    rng = np.random.default_rng(0)
+    _, _, by_length = training.sample_windows(2000, 300, rng)
+    _, _, balanced = training.sample_windows(2000, 300, rng, balance_datasets=True)
+    other = training.dataset_names.index("other")
+    assert (by_length == other).mean() < 0.2
+    assert (balanced == other).mean() == pytest.approx(0.5, abs=0.05)
+
+
+def test_correlation_trained_output_is_scaled_to_spikes(ds09):
+    torch.set_num_threads(1)
+    train = ds09.subset(range(0, 8))
+    model = NeuralModel(network="default", loss="corr", steps=150, eval_every=50,
+                        window_s=10.0, batch_size=16, noise_levels=None,
+                        learning_rate=3e-3).fit([train])
+    assert model.output_scale_ > 0
+    predicted = np.nansum(model.predict(train.traces, train.fps))
+    true = sum(len(s) for s in train.spike_times)
+    assert predicted == pytest.approx(true, rel=0.5)

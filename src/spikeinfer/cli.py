@@ -12,6 +12,7 @@ import numpy as np
 
 from .exceptions import DataWarning, SpikeinferError
 from .io import FORMATS, ORIENTATIONS
+from .models import ESTIMATOR_NAMES
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -167,17 +168,169 @@ def benchmark_spikefinder_cmd(folder, model_name, split, sets, peers, as_json):
         click.echo(format_benchmark(result, model_name))
 
 
+def _json_params(items) -> dict:
+    """``NAME=VALUE`` options (JSON values) as a dict."""
+    params = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            raise SpikeinferError(f"--param {item}: value is not JSON (e.g. 0.05, null)") from None
+    return params
+
+
+def _cv_scores(path: Path, model_name: str) -> dict:
+    """The cross-validated means of one model from a 'benchmark cv --json' file."""
+    try:
+        doc = json.loads(path.read_text())
+        summary = doc["summary"][model_name]
+        scores = {"n_folds": summary["n_folds"], "folds": doc["folds"],
+                  "degraded_condition": doc["condition"]}
+        for condition in ("native", "degraded"):
+            scores[condition] = summary[condition]["mean_corr"]
+            for group in ("excitatory", "inhibitory"):
+                scores[f"{condition}_{group}"] = summary[condition][f"{group}_corr"]
+            scores[f"{condition}_bias"] = summary[condition]["mean_bias"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise SpikeinferError(f"{path}: no cross-validation summary of {model_name} "
+                              f"({type(err).__name__}: {err})") from None
+    return {"cross_validation": scores}
+
+
+def _json_out(result, output: Path | None):
+    """Print JSON, or write it atomically to ``output``."""
+    from .io import write_atomically
+
+    text = json.dumps(_finite(result), indent=2)
+    if output is None:
+        click.echo(text)
+    else:
+        write_atomically(output, lambda tmp: tmp.write_text(text), force=True)
+
+
+@benchmark.command("gt")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default="default", show_default=True)
+@click.option("--fps", type=float, help="Resample every recording to this rate (Hz).")
+@click.option("--noise", "noise_level", type=float,
+              help="Raise the noise to this CASCADE level nu (rows already noisier stay).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the added noise.")
+@click.option("--json", "as_json", is_flag=True)
+def benchmark_gt_cmd(folders, model_name, fps, noise_level, seed, as_json):
+    """Score a model on CASCADE-format dataset FOLDERS, per dataset and overall."""
+    from .evaluation.groundtruth import format_datasets, score_datasets
+    from .io import load_cascade_dataset
+    from .models import load_model
+
+    model = load_model(model_name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
+        data = [ts for folder in folders for ts in load_cascade_dataset(folder)]
+    result = score_datasets(model, data, fps, noise_level, seed, progress=not as_json)
+    if as_json:
+        _json_out(result, None)
+    else:
+        click.echo(format_datasets(result, model_name))
+
+
+@benchmark.command("cv")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True,
+              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@click.option("--models", "model_names", default=",".join(ESTIMATOR_NAMES), show_default=True,
+              help="Comma-separated models to cross-validate.")
+@click.option("--folds", "n_folds", type=int, default=5, show_default=True)
+@click.option("--fps", type=float, default=30.0, show_default=True,
+              help="Rate of the degraded condition (Hz).")
+@click.option("--noise", "noise_level", type=float, default=4.0, show_default=True,
+              help="Noise level nu of the degraded condition.")
+@click.option("--budget", "budget_s", type=float, default=600.0, show_default=True,
+              help="Training time limit of each network per fold (s).")
+@click.option("--param", "params", multiple=True, metavar="MODEL:NAME=VALUE",
+              help="Hyper-parameter of one model (JSON value), e.g. default:steps=2000.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--results", "results_dir", type=click.Path(path_type=Path),
+              help="Keep each model-and-fold result here and reuse it on later runs.")
+@click.option("--only-fold", "only_folds", type=int, multiple=True,
+              help="Run just this fold (repeatable); others are taken from --results.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Also write the summary as JSON to this file.")
+def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s, params, seed,
+                     results_dir, only_folds, json_path):
+    """Cross-validation grouped by dataset: train on the other folds, score each held-out
+    dataset at its native rate and resampled with added noise."""
+    from .evaluation.groundtruth import (cross_validate, format_cv, load_ground_truth,
+                                         summarise_cv)
+    from .models import make_estimator
+
+    names = [n.strip() for n in model_names.split(",") if n.strip()]
+    by_model = {n: [] for n in names}
+    for item in params:
+        target, _, assignment = item.partition(":")
+        if target not in by_model or "=" not in assignment:
+            raise SpikeinferError(f"--param {item}: expected MODEL:NAME=VALUE with MODEL one "
+                                  f"of {', '.join(names)}")
+        by_model[target].append(assignment)
+    overrides = {n: _json_params(items) for n, items in by_model.items()}
+
+    def build(name):
+        extra = {} if name == "oasis" else {"max_seconds": budget_s}
+        return make_estimator(name, **{**extra, **overrides[name]})
+
+    for name in names:
+        build(name)  # bad names or parameters fail before any training
+    data = load_ground_truth(data_dir)
+    results = cross_validate(build, names, data, n_folds, fps, noise_level, seed, results_dir,
+                             only_folds or None, log=lambda m: click.echo(m, err=True))
+    summary = summarise_cv(results)
+    click.echo(format_cv(summary, fps, noise_level))
+    if json_path:
+        condition = f"{fps:g} Hz, nu {noise_level:g}"
+        _json_out({"folds": results["folds"], "condition": condition, "budget_s": budget_s,
+                   "summary": summary}, json_path)
+
+
+@benchmark.command("speed")
+@click.option("--models", "model_names", default="default,oasis", show_default=True,
+              help="Comma-separated models; the last is the baseline of the ratio.")
+@click.option("--neurons", "n_neurons", type=int, default=1000, show_default=True)
+@click.option("--hours", type=float, default=1.0, show_default=True)
+@click.option("--fps", type=float, default=30.0, show_default=True)
+@click.option("--repeats", type=int, default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def benchmark_speed_cmd(model_names, n_neurons, hours, fps, repeats, as_json):
+    """Wall time and peak memory of predicting a simulated recording (default: 1000
+    neurons x 1 hour at 30 Hz), each model in a fresh process, median of repeats."""
+    from .evaluation.speed import benchmark_speed, format_speed
+    from .models import load_model
+
+    names = [n.strip() for n in model_names.split(",") if n.strip()]
+    for name in names:
+        load_model(name)  # unknown models fail before the long runs
+    result = benchmark_speed(names, n_neurons, hours * 3600, fps, repeats,
+                             log=lambda m: click.echo(m, err=True))
+    if as_json:
+        _json_out(result, None)
+    else:
+        click.echo(format_speed(result))
+
+
 @main.command("models")
 def models_cmd():
     """List the shipped models."""
-    from .models import ALIASES, list_models, read_card
+    from .models import list_models, read_card
 
     for name in list_models():
-        card = read_card(name)["card"]
-        fps = "any rate" if not card.get("fps") else f"{card['fps']:g} Hz"
-        alias = f" (= {ALIASES[name]})" if name in ALIASES else ""
-        data = ", ".join(card.get("training_data", [])) or "none"
-        click.echo(f"{name}{alias}: {card['architecture']}, {fps}; trained on: {data}")
+        doc = read_card(name)
+        card = doc["card"]
+        kind = doc["params"].get("network", card["architecture"])
+        fps = "runs at any rate" if not card.get("fps") else f"runs at {card['fps']:g} Hz"
+        cv = card.get("scores", {}).get("cross_validation", {})
+        score = (f"; grouped-CV corr {cv['native']:.3f} native, {cv['degraded']:.3f} degraded"
+                 if cv else "")
+        click.echo(f"{name}: {kind}, {fps}, {len(card.get('training_data', []))} training "
+                   f"datasets{score}")
 
 
 @main.command()
@@ -208,48 +361,44 @@ def demo(output, model_name, seed, force):
 
 
 @main.command()
-@click.option("--model", "architecture",
-              type=click.Choice(["oasis", "default", "elephant", "attended", "conv16"]),
-              default="oasis", show_default=True,
+@click.option("--model", "architecture", type=click.Choice(ESTIMATOR_NAMES),
+              default="default", show_default=True,
               help="OASIS baseline, or one of the networks.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
               help="Folder of CASCADE-format dataset folders.")
+@click.option("--spikefinder", "spikefinder_files", multiple=True,
+              type=click.Path(path_type=Path),
+              help="Also train on a Spikefinder calcium file (spikes file beside it); "
+              "repeatable.")
 @click.option("--exclude", default="", help="Comma-separated dataset prefixes to leave out, "
               "e.g. DS16,DS17.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Folder for model.json.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Hyper-parameter, repeatable (JSON values), e.g. --param smoothing_s=0.05.")
+@click.option("--cv", "cv_path", type=click.Path(path_type=Path),
+              help="Summary JSON of 'benchmark cv --json' whose scores of this model (the "
+              "same recipe) go into the model card.")
 @click.option("--force", is_flag=True, help="Overwrite an existing model folder.")
-def train(architecture, data_dir, exclude, output, params, force):
+def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv_path, force):
     """Fit a model on ground truth and save it with its model card."""
     import shlex
     import time
 
-    from .io import load_cascade_collection
-    from .models import ARCHITECTURES, ModelCard
+    from .io import load_cascade_collection, load_spikefinder
+    from .models import ModelCard, make_estimator
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
-    kwargs = {}
-    for item in params:
-        name, _, value = item.partition("=")
-        try:
-            kwargs[name] = json.loads(value)
-        except json.JSONDecodeError:
-            raise SpikeinferError(f"--param {item}: value is not JSON (e.g. 0.05, null)") from None
+    kwargs = _json_params(params)
+    scores = _cv_scores(cv_path, architecture) if cv_path else {}
     excluded = [e.strip() for e in exclude.split(",") if e.strip()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
         data = [ts for ts in load_cascade_collection(data_dir)
                 if not any(ts.dataset.startswith(e) for e in excluded)]
-    try:
-        if architecture == "oasis":
-            model = ARCHITECTURES["oasis"](**kwargs)
-        else:
-            model = ARCHITECTURES["neural"](network=architecture, **kwargs)
-    except TypeError as err:
-        raise SpikeinferError(f"--param: {err}") from None
+    data += [load_spikefinder(path) for path in spikefinder_files]
+    model = make_estimator(architecture, **kwargs)
     start = time.perf_counter()
     model.fit(data, progress=True)
     seconds = time.perf_counter() - start
@@ -259,7 +408,7 @@ def train(architecture, data_dir, exclude, output, params, force):
                      fps=model.network_fps if neural else None,
                      noise_range=tuple(model.noise_levels) if neural and model.noise_levels
                      else None,
-                     command="spikeinfer " + shlex.join(sys.argv[1:]),
+                     scores=scores, command="spikeinfer " + shlex.join(sys.argv[1:]),
                      notes=f"fit in {seconds:.0f} s")
     model.save(output, card)
     click.echo(f"trained {architecture} on {len(datasets)} datasets in {seconds:.0f} s -> {output}")

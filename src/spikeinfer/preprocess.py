@@ -11,29 +11,30 @@ from scipy import ndimage, signal
 
 from .data import TraceSet, check_fps
 from .exceptions import DataWarning
+from .simulate import noise_std_for_level
 
 
-def compute_dff(raw: np.ndarray, fps: float, window_s: float = 60.0,
-                percentile: float = 8.0) -> np.ndarray:
-    """dF/F = (F - F0) / F0 with F0 a running percentile of F.
+def compute_baseline(traces: np.ndarray, fps: float, window_s: float = 60.0,
+                     percentile: float = 8.0) -> np.ndarray:
+    """Running percentile of each row: the fluorescence baseline F0.
 
     The percentile is taken over a sliding window of ``window_s`` seconds on a
-    copy of the trace decimated to about 10 samples per window step, then
+    copy of the trace reduced to medians of blocks of about 1/50 window, then
     interpolated back, so that long recordings stay fast.
 
     Parameters
     ----------
-    raw : ndarray of shape (n_neurons, n_frames)
-        Raw fluorescence (positive). NaN frames are ignored and stay NaN.
+    traces : ndarray of shape (n_neurons, n_frames)
+        NaN frames are ignored.
     fps : float
         Frame rate in Hz.
     window_s : float, default=60.0
         Length of the baseline window in seconds.
     percentile : float, default=8.0
-        Percentile of F within the window taken as baseline.
+        Percentile within the window taken as baseline.
     """
     fps = check_fps(fps)
-    raw = np.atleast_2d(np.asarray(raw, dtype=np.float64))
+    raw = np.atleast_2d(np.asarray(traces, dtype=np.float64))
     n_frames = raw.shape[1]
     window = max(int(round(window_s * fps)), 1)
     step = max(window // 50, 1)
@@ -48,7 +49,26 @@ def compute_dff(raw: np.ndarray, fps: float, window_s: float = 60.0,
     baseline_blocks = ndimage.percentile_filter(blocks, percentile, size=(1, size), mode="nearest")
     centers = (np.arange(n_blocks) + 0.5) * step - 0.5
     frames = np.arange(n_frames)
-    baseline = np.stack([np.interp(frames, centers, b) for b in baseline_blocks])
+    return np.stack([np.interp(frames, centers, b) for b in baseline_blocks])
+
+
+def compute_dff(raw: np.ndarray, fps: float, window_s: float = 60.0,
+                percentile: float = 8.0) -> np.ndarray:
+    """dF/F = (F - F0) / F0 with F0 the running percentile of :func:`compute_baseline`.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_neurons, n_frames)
+        Raw fluorescence (positive). NaN frames are ignored and stay NaN.
+    fps : float
+        Frame rate in Hz.
+    window_s : float, default=60.0
+        Length of the baseline window in seconds.
+    percentile : float, default=8.0
+        Percentile of F within the window taken as baseline.
+    """
+    raw = np.atleast_2d(np.asarray(raw, dtype=np.float64))
+    baseline = compute_baseline(raw, fps, window_s, percentile)
     scale = np.nanmedian(np.abs(raw), axis=1, keepdims=True)
     low = np.nanmin(baseline, axis=1, keepdims=True) <= 0.01 * scale
     if np.any(low):
@@ -151,3 +171,20 @@ def compute_noise_level(traces: np.ndarray, fps: float) -> np.ndarray:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN
         return np.nanmedian(np.abs(np.diff(traces, axis=1)), axis=1) / np.sqrt(fps) * 100
+
+
+def add_noise_to_level(trace: np.ndarray, fps: float, target_level: float,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Add noise so that the trace's noise level nu reaches ``target_level``.
+
+    As in CASCADE, the added noise grows with the signal like shot noise: its
+    std at each frame is proportional to sqrt(max(1 + dF/F, 0.1)). A trace
+    already noisier than the target is returned unchanged.
+    """
+    current = float(compute_noise_level(trace, fps)[0])
+    if not np.isfinite(current) or current >= target_level:
+        return trace
+    shape = np.sqrt(np.maximum(1.0 + trace, 0.1))
+    shape /= np.median(shape)
+    extra = np.sqrt(target_level ** 2 - current ** 2)
+    return trace + rng.normal(0.0, noise_std_for_level(extra, fps), trace.shape) * shape

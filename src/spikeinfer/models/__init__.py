@@ -19,11 +19,24 @@ from .oasis import OasisModel
 #: Architecture name -> estimator class, used to rebuild saved models.
 ARCHITECTURES: dict[str, type[SpikeModel]] = {"oasis": OasisModel, "neural": NeuralModel}
 
-#: Public names that point at another shipped model.
-ALIASES = {"default": "oasis"}
+#: What ``spikeinfer train --model`` and the cross-validation can build.
+ESTIMATOR_NAMES = ("oasis", "default", "elephant", "attended", "conv16")
 
-__all__ = ["ARCHITECTURES", "ALIASES", "ModelCard", "NeuralModel", "OasisModel", "SpikeModel", "check_traces",
-           "finite_runs", "list_models", "load_model", "read_card"]
+__all__ = ["ARCHITECTURES", "ESTIMATOR_NAMES", "ModelCard", "NeuralModel",
+           "OasisModel", "SpikeModel", "check_traces", "finite_runs", "list_models",
+           "load_model", "make_estimator", "read_card"]
+
+
+def make_estimator(name: str, **params) -> SpikeModel:
+    """An unfitted model: the OASIS baseline, or a network of :mod:`spikeinfer.nn` by name."""
+    if name not in ESTIMATOR_NAMES:
+        raise InputError(f"unknown model {name!r}; choose from {', '.join(ESTIMATOR_NAMES)}")
+    try:
+        if name == "oasis":
+            return OasisModel(**params)
+        return NeuralModel(network=name, **params)
+    except TypeError as err:
+        raise InputError(f"hyper-parameters of {name}: {err}") from None
 
 
 def _pretrained_dir() -> Path:
@@ -34,8 +47,7 @@ def _resolve(name_or_path) -> Path:
     path = Path(name_or_path)
     if (path / "model.json").is_file():
         return path
-    name = ALIASES.get(str(name_or_path), str(name_or_path))
-    shipped = _pretrained_dir() / name
+    shipped = _pretrained_dir() / str(name_or_path)
     if (shipped / "model.json").is_file():
         return shipped
     raise InputError(f"unknown model {name_or_path!r}: not a shipped model "
@@ -69,8 +81,8 @@ def load_model(name_or_path="default") -> SpikeModel:
 
 
 def list_models() -> list[str]:
-    """Names of the shipped models and aliases."""
+    """Names of the shipped models."""
     root = _pretrained_dir()
     shipped = sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()) \
         if root.is_dir() else []
-    return shipped + sorted(ALIASES)
+    return shipped

@@ -26,6 +26,9 @@ def finite_runs(row: np.ndarray) -> list[tuple[int, int]]:
 def check_traces(traces, fps, min_frames: int = 1, fps_range=(0.5, 10_000.0)):
     """Validate traces and frame rate for prediction; returns (2-D float array, fps).
 
+    float32 input stays float32 (half the memory of a large recording); anything
+    else becomes float64.
+
     Raises InputError naming the first bad row: infinite values, all NaN,
     constant, or fewer valid frames than ``min_frames``.
     """
@@ -33,7 +36,8 @@ def check_traces(traces, fps, min_frames: int = 1, fps_range=(0.5, 10_000.0)):
     if not fps_range[0] <= fps <= fps_range[1]:
         raise InputError(f"frame rate {fps:g} Hz is outside this model's range "
                          f"{fps_range[0]:g}-{fps_range[1]:g} Hz")
-    x = np.asarray(traces, dtype=np.float64)
+    x = np.asarray(traces)
+    x = x.astype(np.float32 if x.dtype == np.float32 else np.float64, copy=False)
     if x.ndim != 2:
         raise InputError(f"traces must be 2-D (n_neurons, n_frames), got shape {x.shape}")
     if x.shape[0] == 0:
@@ -105,7 +109,7 @@ class SpikeModel(ABC):
         Parameters
         ----------
         traces : ndarray of shape (n_neurons, n_frames) or (n_frames,)
-            Fluorescence (dF/F).
+            Fluorescence (dF/F). The output has the same dtype if float32, else float64.
         fps : float
             Frame rate in Hz.
         progress : bool, default=False
@@ -117,7 +121,7 @@ class SpikeModel(ABC):
         one_d = np.ndim(traces) == 1
         x, fps = check_traces(np.atleast_2d(traces) if one_d else traces, fps,
                               self.min_frames, self.fps_range)
-        out = np.full(x.shape, np.nan)
+        out = np.full(x.shape, np.nan, dtype=x.dtype)
         skipped = flat = 0
         rows = range(x.shape[0])
         if progress:

@@ -63,6 +63,7 @@ class OasisModel(SpikeModel):
         from oasis.functions import deconvolve
 
         arguments = self._oasis_arguments(fps)
+        trace = np.asarray(trace, dtype=np.float64)
         scaled = np.ascontiguousarray(trace / np.std(trace))  # unit scale suits OASIS
         with warnings.catch_warnings():
             # scipy's note on short traces in OASIS's noise estimate

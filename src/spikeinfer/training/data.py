@@ -9,25 +9,7 @@ from scipy import ndimage
 
 from ..data import TraceSet
 from ..models.base import finite_runs
-from ..preprocess import compute_noise_level, resample_traceset
-from ..simulate import noise_std_for_level
-
-
-def add_noise_to_level(trace: np.ndarray, fps: float, target_level: float,
-                       rng: np.random.Generator) -> np.ndarray:
-    """Add noise so that the trace's noise level nu reaches ``target_level``.
-
-    As in CASCADE, the added noise grows with the signal like shot noise: its
-    std at each frame is proportional to sqrt(max(1 + dF/F, 0.1)). A trace
-    already noisier than the target is returned unchanged.
-    """
-    current = float(compute_noise_level(trace, fps)[0])
-    if not np.isfinite(current) or current >= target_level:
-        return trace
-    shape = np.sqrt(np.maximum(1.0 + trace, 0.1))
-    shape /= np.median(shape)
-    extra = np.sqrt(target_level ** 2 - current ** 2)
-    return trace + rng.normal(0.0, noise_std_for_level(extra, fps), trace.shape) * shape
+from ..preprocess import add_noise_to_level, compute_baseline, resample_traceset
 
 
 @dataclass
@@ -47,16 +29,24 @@ class TrainingSet:
     fps: float
 
     def sample_windows(self, n: int, window: int, rng: np.random.Generator,
-                       noise_levels: tuple[float, float] | None = None):
+                       noise_levels: tuple[float, float] | None = None,
+                       balance_datasets: bool = False):
         """``n`` random windows, (n, window) inputs, targets, and dataset indices.
 
-        Stretches are drawn in proportion to their length. With
-        ``noise_levels``, each window gets noise up to a level drawn
+        Stretches are drawn in proportion to their length, or, with
+        ``balance_datasets``, each dataset equally often and its stretches in
+        proportion to their length (so that a few long datasets do not dominate).
+        With ``noise_levels``, each window gets noise up to a level drawn
         uniformly from that range.
         """
         lengths = np.array([len(t) for t in self.traces])
         usable = np.flatnonzero(lengths >= window)
-        p = lengths[usable] / lengths[usable].sum()
+        p = lengths[usable].astype(np.float64)
+        if balance_datasets:
+            groups = self.dataset[usable]
+            totals = {g: p[groups == g].sum() for g in np.unique(groups)}
+            p /= np.array([totals[g] for g in groups])
+        p /= p.sum()
         picks = rng.choice(usable, size=n, p=p)
         x = np.empty((n, window), dtype=np.float32)
         y = np.empty((n, window), dtype=np.float32)
@@ -76,9 +66,12 @@ class TrainingSet:
 
 
 def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
-                      min_frames: int, dataset_names: list[str] | None = None) -> TrainingSet:
+                      min_frames: int, dataset_names: list[str] | None = None,
+                      baseline_window_s: float | None = None) -> TrainingSet:
     """Resample every recording to ``fps``; targets are spike counts per frame smoothed
-    by a Gaussian of ``smoothing_s`` seconds (their sum is unchanged)."""
+    by a Gaussian of ``smoothing_s`` seconds (their sum is unchanged). With
+    ``baseline_window_s``, each finite stretch has its running baseline
+    (:func:`~spikeinfer.preprocess.compute_baseline`) subtracted."""
     names = dataset_names or sorted({ts.dataset for ts in data})
     traces, targets, neuron, dataset = [], [], [], []
     for ts in data:
@@ -91,7 +84,10 @@ def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
                 target = np.nan_to_num(count[start:stop])
                 if smoothing_s > 0:
                     target = ndimage.gaussian_filter1d(target, smoothing_s * fps, mode="constant")
-                traces.append(row[start:stop].astype(np.float32))
+                trace = row[start:stop]
+                if baseline_window_s:
+                    trace = trace - compute_baseline(trace, fps, baseline_window_s)[0]
+                traces.append(trace.astype(np.float32))
                 targets.append(target.astype(np.float32))
                 neuron.append(f"{ts.dataset}/{nid.split(':')[0]}")
                 dataset.append(names.index(ts.dataset) if ts.dataset in names else -1)

@@ -63,13 +63,14 @@ def validation_score(net, batch, bin_frames: int) -> float:
 def train_network(net: torch.nn.Module, train: TrainingSet, validation: TrainingSet | None, *,
                   window: int, batch_size: int, steps: int, learning_rate: float, loss: str,
                   noise_levels: tuple[float, float] | None, bin_frames: int = 1,
+                  balance_datasets: bool = False,
                   eval_every: int = 100, patience: int = 10, random_state: int = 0,
                   max_seconds: float | None = None, progress: bool = True) -> TrainResult:
     """Train ``net`` with Adam on random windows; keep the weights of the best validation step.
 
-    Validation windows are drawn once (fixed seed) from held-out neurons, with
-    the same noise augmentation; training stops after ``patience`` evaluations
-    without improvement, after ``steps`` steps, or after ``max_seconds``.
+    Validation windows are drawn once (fixed seed) from held-out neurons, with the
+    same noise augmentation and dataset balance; training stops after ``patience``
+    evaluations without improvement, after ``steps`` steps, or after ``max_seconds``.
     """
     rng = np.random.default_rng(random_state)
     torch.manual_seed(random_state)
@@ -79,14 +80,15 @@ def train_network(net: torch.nn.Module, train: TrainingSet, validation: Training
     if validation is not None and validation.traces:
         val_batch = _to_tensors(*validation.sample_windows(
             max(4 * batch_size, 256), window, np.random.default_rng(random_state + 1),
-            noise_levels))
+            noise_levels, balance_datasets))
     best = (-np.inf, 0, {k: v.clone() for k, v in net.state_dict().items()})
     history, since_best, start = [], 0, time.perf_counter()
     with flush_denormals():
         bar = tqdm(range(1, steps + 1), desc="training", disable=not progress, unit="step")
         running = []
         for step in bar:
-            batch = _to_tensors(*train.sample_windows(batch_size, window, rng, noise_levels))
+            batch = _to_tensors(*train.sample_windows(batch_size, window, rng, noise_levels,
+                                                      balance_datasets))
             running.append(train_step(net, optimizer, loss_fn, batch, bin_frames))
             if step % eval_every and step != steps:
                 continue

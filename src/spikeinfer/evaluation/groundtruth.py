@@ -1,0 +1,286 @@
+"""Scores on ground-truth datasets, and cross-validation grouped by dataset.
+
+A model is judged on whole datasets it has not seen: the folds of
+:func:`cross_validate` hold out datasets, never neurons of a training dataset.
+Each held-out dataset is scored at its native rate and in a harder condition
+(by default resampled to 30 Hz with noise raised to CASCADE level nu = 4).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..data import TraceSet
+from ..exceptions import DataWarning, InputError
+from ..models.base import SpikeModel, finite_runs
+from ..preprocess import add_noise_to_level, resample_traceset
+from .metrics import score_neurons
+
+#: Inhibitory / interneuron datasets (data README); the rest are excitatory.
+INHIBITORY = ("DS22", "DS23", "DS24", "DS25", "DS26", "DS27", "DS33", "DS41")
+#: Spikefinder sets that are the same neurons as a CASCADE dataset (grouped with it).
+SAME_NEURONS = {"spikefinder-5": "DS16", "spikefinder-6": "DS17"}
+#: Frame rates (Hz) at which the timing of the output is measured.
+LAG_RATES = (30.0, 100.0)
+
+
+def dataset_group(dataset: str) -> str:
+    """The cross-validation group of a dataset: its ``DSnn`` prefix, or the CASCADE
+    dataset holding the same neurons."""
+    dataset = SAME_NEURONS.get(dataset, dataset)
+    return dataset.split("-")[0] if dataset.startswith("DS") else dataset
+
+
+def is_inhibitory(dataset: str) -> bool:
+    return dataset_group(dataset) in INHIBITORY
+
+
+def load_ground_truth(root, spikefinder_sets: Sequence[str] = ("4",)) -> list[TraceSet]:
+    """All CASCADE datasets under ``root/cascade_gt`` and the given Spikefinder training
+    sets under ``root/spikefinder/train`` (set 4 is the only one not also in CASCADE)."""
+    from ..io import load_cascade_collection, load_spikefinder
+
+    root = Path(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
+        data = load_cascade_collection(root / "cascade_gt")
+    for s in spikefinder_sets:
+        data.append(load_spikefinder(root / "spikefinder" / "train" / f"{s}.train.calcium.csv"))
+    return data
+
+
+def degrade(ts: TraceSet, fps: float | None = None, noise_level: float | None = None,
+            random_state: int = 0) -> TraceSet:
+    """The recordings resampled to ``fps`` with noise raised to level ``noise_level``
+    (shot-noise-like, as in training; rows already noisier are unchanged)."""
+    if fps is not None:
+        ts = resample_traceset(ts, fps)
+    if noise_level is None:
+        return ts
+    rng = np.random.default_rng(random_state)
+    traces = ts.traces.copy()
+    for row in traces:
+        for start, stop in finite_runs(row):
+            if stop - start > 2:
+                row[start:stop] = add_noise_to_level(row[start:stop], ts.fps, noise_level, rng)
+    return replace(ts, traces=traces)
+
+
+def lag_correlations(predictions: np.ndarray, truth: np.ndarray, max_lag: int) -> np.ndarray:
+    """Mean over rows of the frame-level correlation of ``predictions[t + lag]`` with
+    ``truth[t]``, for lag = -max_lag..max_lag; a positive best lag means a late output."""
+    corr = np.zeros(2 * max_lag + 1)
+    n_rows = 0
+    for p, t in zip(predictions, truth):
+        keep = np.isfinite(p) & np.isfinite(t)
+        p, t = p[keep] - p[keep].mean(), t[keep] - t[keep].mean()
+        norm = np.linalg.norm(p) * np.linalg.norm(t)
+        if len(p) <= 2 * max_lag or norm == 0:
+            continue
+        n = len(p)
+        for i, lag in enumerate(range(-max_lag, max_lag + 1)):
+            corr[i] += (np.dot(p[lag:], t[:n - lag]) if lag >= 0
+                        else np.dot(p[:n + lag], t[-lag:])) / norm
+        n_rows += 1
+    return corr / max(n_rows, 1)
+
+
+def score_datasets(model: SpikeModel, data: Sequence[TraceSet], fps: float | None = None,
+                   noise_level: float | None = None, random_state: int = 0,
+                   max_lag: int = 0, progress: bool = False) -> dict:
+    """Predict and score every recording; per dataset, the mean over its recordings.
+
+    Returns ``{dataset: {"n": recordings, "corr": mean Spikefinder correlation,
+    "bias": (predicted - true) / true spikes pooled over the dataset}}`` and, with
+    ``max_lag``, ``"lag_corr"`` (see :func:`lag_correlations`) pooled over everything.
+    """
+    per_dataset: dict[str, dict] = {}
+    lag_sum, lag_rows = np.zeros(2 * max_lag + 1), 0
+    for i, ts in enumerate(data):
+        ts = degrade(ts, fps, noise_level, random_state + i)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # short or flat stretches stay NaN
+            prediction = model.predict_traceset(ts, progress=progress)
+        truth = ts.spike_counts()
+        scores = score_neurons(prediction, truth, ts.fps)
+        entry = per_dataset.setdefault(ts.dataset, {"corr": [], "predicted": 0.0, "true": 0.0})
+        entry["corr"].extend(scores["corr"].tolist())
+        keep = np.isfinite(prediction) & np.isfinite(truth)
+        entry["predicted"] += float(prediction[keep].sum())
+        entry["true"] += float(truth[keep].sum())
+        if max_lag:
+            lag_sum += lag_correlations(prediction, truth, max_lag) * len(truth)
+            lag_rows += len(truth)
+    result = {}
+    for name, e in sorted(per_dataset.items()):
+        corr = np.array(e["corr"])
+        result[name] = {"n": len(corr),
+                        "corr": float(np.nanmean(corr)) if np.isfinite(corr).any() else None,
+                        "bias": (e["predicted"] - e["true"]) / e["true"] if e["true"] else None}
+    if max_lag:
+        return {"datasets": result, "lag_corr": (lag_sum / max(lag_rows, 1)).tolist()}
+    return {"datasets": result}
+
+
+def make_folds(datasets: Sequence[str], n_folds: int, random_state: int = 0) -> list[list[str]]:
+    """Dataset groups dealt into ``n_folds`` folds at random (seeded), excitatory and
+    inhibitory groups dealt separately so that every fold holds some of each."""
+    groups = sorted({dataset_group(d) for d in datasets})
+    if not 2 <= n_folds <= len(groups):
+        raise InputError(f"{n_folds} folds for {len(groups)} dataset groups; "
+                         f"choose 2 to {len(groups)}")
+    rng = np.random.default_rng(random_state)
+    order = [g for kind in (False, True)
+             for g in rng.permutation([g for g in groups if (g in INHIBITORY) == kind])]
+    folds = [order[i::n_folds] for i in range(n_folds)]
+    return [sorted(d for d in datasets if dataset_group(d) in fold) for fold in folds]
+
+
+def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequence[str],
+                   data: Sequence[TraceSet], n_folds: int = 5, fps: float = 30.0,
+                   noise_level: float = 4.0, random_state: int = 0, results_dir=None,
+                   only_folds: Sequence[int] | None = None, progress: bool = False,
+                   log: Callable[[str], None] = print) -> dict:
+    """Train each model on all but one fold of datasets, score the held-out fold.
+
+    For every fold and model: the held-out datasets' scores at their native rate
+    (``"native"``) and resampled to ``fps`` with noise level ``noise_level``
+    (``"degraded"``), the lag curves at 30 and 100 Hz (native noise), and the
+    training time. With ``results_dir``, each (model, fold) result is stored there
+    as JSON and reused by later runs with the same folds, so that long runs can be
+    split between processes (``only_folds``: run just these, take the others from
+    ``results_dir`` where they are) and resumed.
+    """
+    datasets = sorted({ts.dataset for ts in data})
+    folds = make_folds(datasets, n_folds, random_state)
+    results: dict = {"folds": folds, "fps": fps, "noise_level": noise_level, "models": {}}
+    for name in model_names:
+        per_fold = []
+        for k, held_out in enumerate(folds):
+            path = Path(results_dir) / f"{name}-fold{k}.json" if results_dir else None
+            if path is not None and path.exists():
+                stored = json.loads(path.read_text())
+                if stored["held_out"] == held_out:
+                    per_fold.append(stored)
+                    continue
+            if only_folds is not None and k not in only_folds:
+                continue
+            per_fold.append(_run_fold(make_model(name), data, held_out, fps, noise_level,
+                                      random_state, progress, log, f"{name} fold {k}"))
+            if path is not None:
+                from ..io import write_atomically
+
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomically(path, lambda tmp, doc=per_fold[-1]: tmp.write_text(
+                    json.dumps(doc, indent=1)), force=True)
+        results["models"][name] = per_fold
+    return results
+
+
+def _run_fold(model, data, held_out, fps, noise_level, random_state, progress, log, label):
+    train = [ts for ts in data if ts.dataset not in held_out]
+    test = [ts for ts in data if ts.dataset in held_out]
+    log(f"{label}: training on {len({ts.dataset for ts in train})} datasets, "
+        f"holding out {', '.join(held_out)}")
+    start = time.perf_counter()
+    model.fit(train)
+    fit_s = time.perf_counter() - start
+    native = score_datasets(model, test, random_state=random_state, progress=progress)
+    degraded = score_datasets(model, test, fps, noise_level, random_state,
+                              max_lag=int(round(0.1 * fps)), progress=progress)
+    lags = {}
+    for rate in LAG_RATES:
+        curve = degraded["lag_corr"] if rate == fps else score_datasets(
+            model, test, rate, None, random_state, max_lag=int(round(0.1 * rate)),
+            progress=progress)["lag_corr"]
+        lags[f"{rate:g}"] = int(np.argmax(curve)) - (len(curve) - 1) // 2
+    log(f"{label}: fit {fit_s:.0f} s, best lag {lags} frames, total "
+        f"{time.perf_counter() - start:.0f} s")
+    return {"held_out": held_out, "native": native["datasets"],
+            "degraded": degraded["datasets"], "lag_frames": lags, "fit_s": round(fit_s, 1)}
+
+
+def summarise_cv(results: dict) -> dict:
+    """Per model and condition: dataset -> score, and means over all, excitatory and
+    inhibitory datasets (each dataset weighted equally)."""
+    summary = {}
+    for name, per_fold in results["models"].items():
+        entry = {}
+        for condition in ("native", "degraded"):
+            scores = {d: s for fold in per_fold for d, s in fold[condition].items()}
+            entry[condition] = {"datasets": scores, **_means(scores)}
+        entry["lag_frames"] = [fold["lag_frames"] for fold in per_fold]
+        entry["fit_s"] = [fold["fit_s"] for fold in per_fold]
+        entry["n_folds"] = len(per_fold)
+        summary[name] = entry
+    return summary
+
+
+def _means(scores: dict) -> dict:
+    def mean(measure, keep):
+        values = [s[measure] for d, s in scores.items() if keep(d) and s[measure] is not None]
+        return float(np.mean(values)) if values else None
+
+    out = {}
+    for measure in ("corr", "bias"):
+        out[f"mean_{measure}"] = mean(measure, lambda d: True)
+        out[f"excitatory_{measure}"] = mean(measure, lambda d: not is_inhibitory(d))
+        out[f"inhibitory_{measure}"] = mean(measure, is_inhibitory)
+    return out
+
+
+def format_cv(summary: dict, fps: float, noise_level: float) -> str:
+    """Dataset x (model, condition) table of correlations, then means, bias and lags."""
+    names = list(summary)
+    conditions = (("native", "native"), ("degraded", f"{fps:g}Hz/nu{noise_level:g}"))
+    datasets = sorted({d for s in summary.values() for d in s["native"]["datasets"]},
+                      key=lambda d: (is_inhibitory(d), d))
+    lines = []
+    for condition, title in conditions:
+        header = f"{'corr, ' + title:<38}" + "".join(f"{n:>10}" for n in names)
+        lines += [header, "-" * len(header)]
+        for d in datasets:
+            row = [summary[n][condition]["datasets"].get(d, {}).get("corr") for n in names]
+            mark = " (inh)" if is_inhibitory(d) else ""
+            lines.append(f"{(d[:32] + mark):<38}" + "".join(f"{_fmt(v):>10}" for v in row))
+        for label, key in (("mean, all datasets", "mean"), ("mean, excitatory", "excitatory"),
+                           ("mean, inhibitory", "inhibitory")):
+            lines.append(f"{label:<38}" + "".join(
+                f"{_fmt(summary[n][condition][key + '_corr']):>10}" for n in names))
+        lines.append(f"{'bias, mean over datasets':<38}" + "".join(
+            f"{_fmt(summary[n][condition]['mean_bias']):>10}" for n in names))
+        lines.append("")
+    lines.append(f"{'folds scored':<38}" + "".join(
+        f"{summary[n]['n_folds']:>10}" for n in names))
+    lines.append(f"{'training time per fold (s), median':<38}" + "".join(
+        f"{np.median(summary[n]['fit_s']):>10.0f}" for n in names))
+    lines.append("best lag of the output, frames, fold by fold (positive: late)")
+    for n in names:
+        lags = "; ".join(f"{rate:g} Hz: " + " ".join(f"{f[f'{rate:g}']:+d}" for f in
+                                                    summary[n]["lag_frames"])
+                         for rate in LAG_RATES)
+        lines.append(f"  {n:<36}{lags}")
+    return "\n".join(lines)
+
+
+def format_datasets(result: dict, model_name: str) -> str:
+    """Per-dataset table of :func:`score_datasets`."""
+    lines = [f"{'dataset':<40}{'n':>5}{'corr':>8}{'bias':>8}", "-" * 61]
+    scores = result["datasets"]
+    for d, s in scores.items():
+        lines.append(f"{d[:40]:<40}{s['n']:>5}{_fmt(s['corr']):>8}{_fmt(s['bias']):>8}")
+    means = _means(scores)
+    lines.append(f"{'mean over datasets (' + model_name + ')':<45}{_fmt(means['mean_corr']):>8}"
+                 f"{_fmt(means['mean_bias']):>8}")
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None or not np.isfinite(value) else f"{value:.3f}"
