@@ -140,7 +140,6 @@ class NeuralModel(SpikeModel):
     def _build(self, n_datasets: int) -> torch.nn.Module:
         from ..nn import NETWORKS
 
-        self._check_params()
         net_cls, config_cls = NETWORKS[self.network]
         params = dict(self.network_params or {})
         if "n_datasets" in config_cls.__dataclass_fields__:
@@ -254,6 +253,7 @@ class NeuralModel(SpikeModel):
         from safetensors.torch import load_file
 
         model = cls(**doc["params"])
+        model._check_params()
         state = doc["state"]
         model.dataset_names_ = list(state["dataset_names_"])
         model.training_ = state.get("training_", {})
