@@ -21,6 +21,7 @@ from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
 from ..models.base import SpikeModel, finite_runs
 from ..preprocess import add_noise_to_level, resample_traceset
+from .benchmark import _fmt
 from .metrics import score_neurons
 
 #: Inhibitory / interneuron datasets (data README); the rest are excitatory.
@@ -280,7 +281,3 @@ def format_datasets(result: dict, model_name: str) -> str:
     lines.append(f"{'mean over datasets (' + model_name + ')':<45}{_fmt(means['mean_corr']):>8}"
                  f"{_fmt(means['mean_bias']):>8}")
     return "\n".join(lines)
-
-
-def _fmt(value) -> str:
-    return "-" if value is None or not np.isfinite(value) else f"{value:.3f}"
