@@ -305,3 +305,65 @@ def test_benchmark_speed_reports_time_memory_and_ratio():
         default["median_s"] / doc["models"]["oasis"]["median_s"])
     assert default["peak_mb"] >= default["data_mb"] > 0
     assert default["runs"][0]["spikes"] > 0
+
+
+@pytest.mark.parametrize("name, extra", [("sim.npy", []), ("sim.h5", []),
+                                         ("1.train.calcium.csv", ["--fps", 100])])
+def test_simulate_writes_traces_with_their_spikes(tmp_path, name, extra):
+    from spikeinfer.io import load_counts, load_traces
+    from spikeinfer.preprocess import compute_noise_level
+
+    out = tmp_path / name
+    result = run("simulate", "-o", out, "--indicator", "GCaMP6s", "--neurons", 3,
+                 "--duration", 20, "--noise", 3, "--seed", 1, *extra)
+    assert result.exit_code == 0, result.output
+    truth = {".npy": tmp_path / "sim.truth.npy", ".h5": tmp_path / "sim.truth.h5",
+             ".csv": tmp_path / "1.train.spikes.csv"}[out.suffix]
+    fps = 100.0 if extra else 30.0
+    ts = load_traces(out, fps=fps if out.suffix == ".npy" else None)
+    counts, _ = load_counts(truth)
+    assert ts.traces.shape == counts.shape == (3, int(20 * fps))
+    assert 0 < counts.sum() < 3 * 20 * 2  # rate 0.5 Hz
+    assert np.allclose(compute_noise_level(ts.traces, fps), 3.0, rtol=0.01)
+    again = tmp_path / ("again" + name)
+    assert run("simulate", "-o", again, "--indicator", "GCaMP6s", "--neurons", 3,
+               "--duration", 20, "--noise", 3, "--seed", 1, *extra).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--neurons", 0], ["--neurons", "at least 1"]),
+    (["--noise", -1], ["--noise"]),
+    (["--shot-noise", 2], ["--shot-noise"]),
+    (["--duration", 0.01], ["--duration"]),
+    (["--fps", 0], ["--fps", "frame rate"]),
+    (["--indicator", "GCaMP99"], ["GCaMP99", "GCaMP6s"]),
+    (["-o", "sim.calcium.csv"], ["sim.calcium.csv", "100 Hz"]),
+    (["-o", "sim.txt"], ["sim.txt", ".npy"]),
+    (["-o", "sim.csv"], ["sim.csv", ".calcium.csv"]),
+])
+def test_simulate_bad_options_give_one_line_and_no_output(tmp_path, monkeypatch, args,
+                                                          fragments):
+    monkeypatch.chdir(tmp_path)
+    result = run("simulate", "-o", "sim.npy", "--duration", 10, *args)
+    assert_one_line_error(result, *fragments)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_simulate_keeps_existing_files(tmp_path):
+    (tmp_path / "sim.truth.npy").write_bytes(b"mine")
+    assert_one_line_error(run("simulate", "-o", tmp_path / "sim.npy"), "sim.truth.npy",
+                          "--force")
+    assert (tmp_path / "sim.truth.npy").read_bytes() == b"mine"
+    assert not (tmp_path / "sim.npy").exists()
+
+
+def test_simulate_indicators_list_shows_every_preset():
+    from spikeinfer.simulate import INDICATORS
+
+    result = run("indicators", "list")
+    assert result.exit_code == 0, result.output
+    rows = [line.split("|")[1].strip() for line in result.stdout.splitlines()[2:]]
+    assert rows == list(INDICATORS)
+    table = json.loads(run("indicators", "list", "--json").stdout)
+    assert table["indicators"]["GCaMP6s"]["tau_decay_s"] > 0

@@ -94,9 +94,9 @@ class CountingOasis(OasisModel):
 
 
 def test_cross_validation_scores_every_dataset_once_and_reuses_results(datasets, tmp_path):
-    def run():
-        return cross_validate(lambda name: CountingOasis(), ["oasis"], datasets, n_folds=3,
-                              results_dir=tmp_path, log=lambda message: None)
+    def run(**params):
+        return cross_validate(lambda name: CountingOasis(**params), ["oasis"], datasets,
+                              n_folds=3, results_dir=tmp_path, log=lambda message: None)
 
     results = run()
     assert CountingOasis.fits == 3
@@ -109,3 +109,5 @@ def test_cross_validation_scores_every_dataset_once_and_reuses_results(datasets,
     again = run()
     assert CountingOasis.fits == 3  # every fold came from results_dir
     assert summarise_cv(again) == summarise_cv(results)
+    run(smoothing_s=0.1)  # other hyper-parameters: nothing is reused
+    assert CountingOasis.fits == 6

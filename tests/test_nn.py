@@ -101,3 +101,14 @@ def test_default_upsampling_equals_the_transposed_convolution():
     h = torch.randn(2, net.config.channels, 37)
     with torch.no_grad():
         torch.testing.assert_close(net._upsample(h), net.up(h))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conv16_output_follows_the_input_from_initialisation(seed):
+    """conv16 is trained by correlation alone: an output constant at initialisation (as
+    torch's default initialisation gave for its narrow ReLU tail) has no gradient."""
+    torch.manual_seed(seed)
+    x = 0.1 * torch.randn(2, 1, 2000)
+    with torch.no_grad():
+        y = build("conv16")(x, torch.tensor([0, 1]))
+    assert (y.std(dim=1) > 1e-5).all()

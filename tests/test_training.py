@@ -12,7 +12,7 @@ from spikeinfer.io import load_cascade_dataset
 from spikeinfer.models import NeuralModel, load_model
 from spikeinfer.nn import DefaultNet
 from spikeinfer.preprocess import add_noise_to_level, compute_noise_level
-from spikeinfer.training import make_training_set, train_network
+from spikeinfer.training import TrainingSet, make_training_set, train_network
 from spikeinfer.training.loop import _to_tensors, validation_score
 
 
@@ -104,3 +104,75 @@ def test_correlation_trained_output_is_scaled_to_spikes(ds09):
     predicted = np.nansum(model.predict(train.traces, train.fps))
     true = sum(len(s) for s in train.spike_times)
     assert predicted == pytest.approx(true, rel=0.5)
+
+
+def _high_band_power(x: np.ndarray, fps: float, above_hz: float) -> float:
+    spectrum = np.abs(np.fft.rfft(x - x.mean(), axis=-1)) ** 2
+    freqs = np.fft.rfftfreq(x.shape[-1], 1 / fps)
+    return float(spectrum[..., freqs > above_hz].sum() / spectrum.sum())
+
+
+def _white_noise_set(native_fps: float) -> TrainingSet:
+    rng = np.random.default_rng(0)
+    trace = rng.normal(0, 0.1, 6000).astype(np.float32)
+    return TrainingSet([trace], [np.zeros_like(trace)], ["n0"], np.array([0]), ["white"], 30.0,
+                       np.array([native_fps]))
+
+
+def test_windows_made_as_if_recorded_slower_are_band_limited():
+    training = _white_noise_set(30.0)
+    rng = np.random.default_rng(1)
+    as_is, _, _ = training.sample_windows(64, 600, rng)
+    slow, _, _ = training.sample_windows(64, 600, rng, acquisition_rates=(5.0, 10.0))
+    # White noise keeps half its power above 7.5 Hz; recorded at <= 10 Hz it keeps
+    # almost none above 5 Hz (that rate's Nyquist frequency), whatever the draw.
+    assert _high_band_power(as_is, 30.0, 7.5) == pytest.approx(0.5, abs=0.05)
+    assert _high_band_power(slow, 30.0, 5.0) < 0.02
+    # The signal itself is kept below those frequencies.
+    assert np.std(slow) > 0.3 * np.std(as_is)
+
+
+def test_noise_for_a_slow_recording_is_added_at_its_own_rate():
+    slow = _white_noise_set(10.0)
+    slow.traces[0] = np.zeros(6000, dtype=np.float32)
+    x, _, _ = slow.sample_windows(16, 600, np.random.default_rng(2), noise_levels=(3.0, 3.0))
+    assert _high_band_power(x, 30.0, 5.0) < 0.02
+    # The level is the one asked for, measured at the recording's rate.
+    assert np.median(compute_noise_level(x[:, ::3], 10.0)) == pytest.approx(3.0, rel=0.2)
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero(ds09, monkeypatch):
+    torch.set_num_threads(1)
+    train = make_training_set([ds09.subset(range(4))], 30.0, 0.1, 300)
+    seen = []
+    original = torch.optim.Adam.step
+
+    def step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    train_network(DefaultNet(), train, None, window=300, batch_size=4, steps=10,
+                  learning_rate=1e-3, loss="mse", noise_levels=None, eval_every=5,
+                  lr_schedule="cosine", progress=False)
+    assert seen[0] == pytest.approx(1e-3)
+    assert np.all(np.diff(seen) < 0) and seen[-1] < 1e-4
+
+
+def test_output_floor_removes_the_silent_level_and_keeps_correlation(ds09):
+    from spikeinfer.evaluation.metrics import score_neurons
+
+    torch.set_num_threads(1)
+    model = NeuralModel(network="default", steps=60, eval_every=30, window_s=10.0,
+                        batch_size=8, noise_levels=None).fit([ds09.subset(range(6))])
+    x, truth = ds09.traces[6:9, :6000], ds09.spike_counts()[6:9, :6000]
+    floored = model.predict(x, ds09.fps)
+    model.floor_percentile = None
+    raw = model.predict(x, ds09.fps)
+    # The quietest 10% of every trace is (close to) zero, not the raw silent level.
+    quiet_floored = np.percentile(floored, 9, axis=1)
+    quiet_raw = np.percentile(raw, 9, axis=1)
+    assert (quiet_raw > 0).all() and (quiet_floored < 0.05 * quiet_raw).all()
+    assert floored.sum() < raw.sum()
+    np.testing.assert_allclose(score_neurons(floored, truth, ds09.fps)["corr"],
+                               score_neurons(raw, truth, ds09.fps)["corr"], atol=0.02)

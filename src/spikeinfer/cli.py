@@ -1,4 +1,5 @@
-"""Command line: ``spikeinfer predict | evaluate | benchmark | train | models | demo``."""
+"""Command line: ``spikeinfer predict | evaluate | benchmark | train | models | demo |
+simulate | indicators``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .exceptions import DataWarning, SpikeinferError
+from .exceptions import SpikeinferError
 from .io import FORMATS, ORIENTATIONS
 from .models import ESTIMATOR_NAMES
+from .simulate import SIMULATION_FORMATS, SPIKE_PATTERNS
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -180,24 +182,6 @@ def _json_params(items) -> dict:
     return params
 
 
-def _cv_scores(path: Path, model_name: str) -> dict:
-    """The cross-validated means of one model from a 'benchmark cv --json' file."""
-    try:
-        doc = json.loads(path.read_text())
-        summary = doc["summary"][model_name]
-        scores = {"n_folds": summary["n_folds"], "folds": doc["folds"],
-                  "degraded_condition": doc["condition"]}
-        for condition in ("native", "degraded"):
-            scores[condition] = summary[condition]["mean_corr"]
-            for group in ("excitatory", "inhibitory"):
-                scores[f"{condition}_{group}"] = summary[condition][f"{group}_corr"]
-            scores[f"{condition}_bias"] = summary[condition]["mean_bias"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
-        raise SpikeinferError(f"{path}: no cross-validation summary of {model_name} "
-                              f"({type(err).__name__}: {err})") from None
-    return {"cross_validation": scores}
-
-
 def _json_out(result, output: Path | None):
     """Print JSON, or write it atomically to ``output``."""
     from .io import write_atomically
@@ -224,9 +208,7 @@ def benchmark_gt_cmd(folders, model_name, fps, noise_level, seed, as_json):
     from .models import load_model
 
     model = load_model(model_name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
-        data = [ts for folder in folders for ts in load_cascade_dataset(folder)]
+    data = [ts for folder in folders for ts in load_cascade_dataset(folder, quiet=True)]
     result = score_datasets(model, data, fps, noise_level, seed, progress=not as_json)
     if as_json:
         _json_out(result, None)
@@ -340,7 +322,8 @@ def models_cmd():
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing figure.")
 def demo(output, model_name, seed, force):
-    """Simulate a 30 Hz recording, predict its spikes, print the score, save a figure."""
+    """Simulate a 30 Hz GCaMP6s recording, predict its spikes, print the score, save a
+    figure."""
     from .evaluation import mean_scores, score_neurons
     from .models import load_model
     from .plotting import plot_prediction
@@ -348,7 +331,8 @@ def demo(output, model_name, seed, force):
 
     if output.exists() and not force:
         raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
-    ts = simulate_recording(n_neurons=20, duration_s=300.0, fps=30.0, random_state=seed)
+    ts = simulate_recording(n_neurons=20, duration_s=300.0, fps=30.0, indicator="GCaMP6s",
+                            random_state=seed)
     model = load_model(model_name)
     prediction = model.predict_traceset(ts)
     means = mean_scores(score_neurons(prediction, ts.spike_counts(), ts.fps))
@@ -385,18 +369,17 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
     import shlex
     import time
 
+    from .evaluation.groundtruth import read_cv_scores
     from .io import load_cascade_collection, load_spikefinder
     from .models import ModelCard, make_estimator
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
     kwargs = _json_params(params)
-    scores = _cv_scores(cv_path, architecture) if cv_path else {}
+    scores = {"cross_validation": read_cv_scores(cv_path, architecture)} if cv_path else {}
     excluded = [e.strip() for e in exclude.split(",") if e.strip()]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
-        data = [ts for ts in load_cascade_collection(data_dir)
-                if not any(ts.dataset.startswith(e) for e in excluded)]
+    data = [ts for ts in load_cascade_collection(data_dir, quiet=True)
+            if not any(ts.dataset.startswith(e) for e in excluded)]
     data += [load_spikefinder(path) for path in spikefinder_files]
     model = make_estimator(architecture, **kwargs)
     start = time.perf_counter()
@@ -412,3 +395,123 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
                      notes=f"fit in {seconds:.0f} s")
     model.save(output, card)
     click.echo(f"trained {architecture} on {len(datasets)} datasets in {seconds:.0f} s -> {output}")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Traces file: N.calcium.csv (Spikefinder, 100 Hz; spikes in N.spikes.csv), "
+              "OUT.npy or OUT.h5 (spikes per frame in OUT.truth.npy / OUT.truth.h5).")
+@click.option("--indicator", help="Preset fitted to ground truth (see 'spikeinfer indicators "
+              "list'); without it rise 0.05 s, decay 0.8 s, amplitude 0.5, linear.")
+@click.option("--neurons", "n_neurons", type=int, default=10, show_default=True)
+@click.option("--duration", "duration_s", type=float, default=120.0, show_default=True,
+              help="Seconds.")
+@click.option("--fps", type=float, default=30.0, show_default=True, help="Frame rate in Hz.")
+@click.option("--noise", "noise_level", type=float, default=2.0, show_default=True,
+              help="CASCADE noise level nu of every trace.")
+@click.option("--rate", "rate_hz", type=float, default=0.5, show_default=True,
+              help="Mean firing rate (Hz).")
+@click.option("--spikes", "spike_pattern", type=click.Choice(SPIKE_PATTERNS), default="poisson",
+              show_default=True, help="Poisson spikes, or Poisson bursts of 3 spikes on average.")
+@click.option("--amplitude-cv", type=float, default=0.0, show_default=True,
+              help="Coefficient of variation of each spike's amplitude.")
+@click.option("--drift", "drift_dff", type=float, default=0.0, show_default=True,
+              help="Std of a slow baseline drift (dF/F).")
+@click.option("--neuropil", type=float, default=0.0, show_default=True,
+              help="Coefficient of a neuropil background shared by all neurons.")
+@click.option("--shot-noise", type=float, default=0.0, show_default=True,
+              help="Fraction of the noise variance that grows like sqrt(1 + dF/F).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(SIMULATION_FORMATS), default="auto",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def simulate(output, indicator, n_neurons, duration_s, fps, noise_level, rate_hz, spike_pattern,
+             amplitude_cv, drift_dff, neuropil, shot_noise, seed, fmt, force):
+    """Simulate a recording with its true spikes (training or test data)."""
+    from .data import check_fps
+    from .simulate import save_simulation, simulate_recording, simulation_paths
+
+    fps = check_fps(fps, "--fps: ")
+    checks = [("--neurons", n_neurons, n_neurons >= 1, "at least 1"),
+              ("--duration", duration_s, np.isfinite(duration_s) and duration_s * fps >= 2,
+               "at least 2 frames long"),
+              ("--rate", rate_hz, np.isfinite(rate_hz) and rate_hz >= 0, "at least 0"),
+              ("--noise", noise_level, np.isfinite(noise_level) and noise_level >= 0,
+               "at least 0"),
+              ("--amplitude-cv", amplitude_cv, np.isfinite(amplitude_cv) and amplitude_cv >= 0,
+               "at least 0"),
+              ("--drift", drift_dff, np.isfinite(drift_dff) and drift_dff >= 0, "at least 0"),
+              ("--neuropil", neuropil, np.isfinite(neuropil) and neuropil >= 0, "at least 0"),
+              ("--shot-noise", shot_noise, 0 <= shot_noise <= 1, "between 0 and 1")]
+    for option, value, ok, requirement in checks:
+        if not ok:
+            raise SpikeinferError(f"{option} {value:g}: must be {requirement}")
+    if simulation_paths(output, fmt)[0] == "spikefinder" and fps != 100:
+        raise SpikeinferError(f"{output}: Spikefinder files are at 100 Hz; pass --fps 100 "
+                              "or write .npy or .h5")
+    ts = simulate_recording(n_neurons, duration_s, fps, rate_hz=rate_hz, indicator=indicator,
+                            noise_level=noise_level, amplitude_cv=amplitude_cv,
+                            drift_dff=drift_dff, neuropil=neuropil, shot_noise=shot_noise,
+                            spike_pattern=spike_pattern, random_state=seed)
+    traces_path, truth_path = save_simulation(output, ts, fmt, force=force)
+    params = ts.meta["simulation"]
+    click.echo(f"simulated {ts.n_neurons} neurons x {duration_s:g} s at {fps:g} Hz "
+               f"({indicator or 'generic kinetics'}, nu {params['noise_level']:.2f}), "
+               f"{sum(s.size for s in ts.spike_times)} spikes -> {traces_path}, {truth_path}")
+
+
+@main.group()
+def indicators():
+    """Indicator presets of the simulator, fitted to ground truth."""
+
+
+@indicators.command("list")
+@click.option("--table", "table_path", type=click.Path(path_type=Path),
+              help="A table written by 'spikeinfer indicators fit' (default: the shipped one).")
+@click.option("--datasets", "with_datasets", is_flag=True, help="Also show every dataset's fit.")
+@click.option("--json", "as_json", is_flag=True)
+def indicators_list(table_path, with_datasets, as_json):
+    """Show the presets: kinetics, amplitude, saturation, noise level, fit quality."""
+    from .simulate import format_indicator_table, load_indicator_table
+
+    table = load_indicator_table(table_path)
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return
+    text = format_indicator_table(table)
+    click.echo(text if with_datasets else text.split("\n\n")[0])
+
+
+@indicators.command("fit")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True,
+              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@click.option("--fps", type=float, default=30.0, show_default=True,
+              help="Every recording is resampled to this rate before fitting.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="JSON table to write (the shipped one: src/spikeinfer/simulate/indicators.json).")
+@click.option("--force", is_flag=True, help="Overwrite an existing table.")
+def indicators_fit(data_dir, fps, output, force):
+    """Fit kinetics, amplitude and saturation per ground-truth dataset; presets per indicator."""
+    import shlex
+    import time
+
+    from .data import check_fps
+    from .evaluation.groundtruth import is_inhibitory, load_ground_truth
+    from .io import write_atomically
+    from .simulate import fit_indicator_table, format_indicator_table
+
+    fps = check_fps(fps, "--fps: ")
+    if output.exists() and not force:
+        raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
+    start = time.perf_counter()
+    data = load_ground_truth(data_dir)
+    table = fit_indicator_table(data, fps, inhibitory=is_inhibitory,
+                                log=lambda m: click.echo(m, err=True))
+    seconds = time.perf_counter() - start
+    table = {"command": "spikeinfer " + shlex.join(sys.argv[1:]), "seconds": round(seconds),
+             **table}
+    text = json.dumps(_finite(table), indent=1)
+    write_atomically(output, lambda tmp: tmp.write_text(text + "\n"), force=force)
+    click.echo(format_indicator_table(table))
+    click.echo(f"fitted {len(table['datasets'])} datasets in {seconds:.0f} s -> {output}")

@@ -11,7 +11,7 @@ from scipy import ndimage, signal
 
 from .data import TraceSet, check_fps
 from .exceptions import DataWarning
-from .simulate import noise_std_for_level
+from .simulate import compute_shot_noise_shape, noise_std_for_level
 
 
 def compute_baseline(traces: np.ndarray, fps: float, window_s: float = 60.0,
@@ -184,7 +184,6 @@ def add_noise_to_level(trace: np.ndarray, fps: float, target_level: float,
     current = float(compute_noise_level(trace, fps)[0])
     if not np.isfinite(current) or current >= target_level:
         return trace
-    shape = np.sqrt(np.maximum(1.0 + trace, 0.1))
-    shape /= np.median(shape)
+    shape = compute_shot_noise_shape(trace)
     extra = np.sqrt(target_level ** 2 - current ** 2)
     return trace + rng.normal(0.0, noise_std_for_level(extra, fps), trace.shape) * shape

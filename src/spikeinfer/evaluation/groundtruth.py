@@ -49,9 +49,7 @@ def load_ground_truth(root, spikefinder_sets: Sequence[str] = ("4",)) -> list[Tr
     from ..io import load_cascade_collection, load_spikefinder
 
     root = Path(root)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # repairs: see load_cascade_dataset
-        data = load_cascade_collection(root / "cascade_gt")
+    data = load_cascade_collection(root / "cascade_gt", quiet=True)
     for s in spikefinder_sets:
         data.append(load_spikefinder(root / "spikefinder" / "train" / f"{s}.train.calcium.csv"))
     return data
@@ -155,26 +153,30 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
     (``"native"``) and resampled to ``fps`` with noise level ``noise_level``
     (``"degraded"``), the lag curves at 30 and 100 Hz (native noise), and the
     training time. With ``results_dir``, each (model, fold) result is stored there
-    as JSON and reused by later runs with the same folds, so that long runs can be
-    split between processes (``only_folds``: run just these, take the others from
-    ``results_dir`` where they are) and resumed.
+    as JSON with the model's hyper-parameters and reused by later runs with the same
+    folds and hyper-parameters, so that long runs can be split between processes
+    (``only_folds``: run just these, take the others from ``results_dir`` where they
+    are) and resumed.
     """
     datasets = sorted({ts.dataset for ts in data})
     folds = make_folds(datasets, n_folds, random_state)
     results: dict = {"folds": folds, "fps": fps, "noise_level": noise_level, "models": {}}
     for name in model_names:
+        params = json.loads(json.dumps(make_model(name).get_params()))  # as stored
         per_fold = []
         for k, held_out in enumerate(folds):
             path = Path(results_dir) / f"{name}-fold{k}.json" if results_dir else None
             if path is not None and path.exists():
                 stored = json.loads(path.read_text())
-                if stored["held_out"] == held_out:
+                if stored["held_out"] == held_out and stored.get("params") == params:
                     per_fold.append(stored)
                     continue
+                log(f"{path}: other folds or hyper-parameters; not reused")
             if only_folds is not None and k not in only_folds:
                 continue
-            per_fold.append(_run_fold(make_model(name), data, held_out, fps, noise_level,
-                                      random_state, progress, log, f"{name} fold {k}"))
+            result = _run_fold(make_model(name), data, held_out, fps, noise_level,
+                               random_state, progress, log, f"{name} fold {k}")
+            per_fold.append({**result, "params": params})
             if path is not None:
                 from ..io import write_atomically
 
@@ -235,6 +237,26 @@ def _means(scores: dict) -> dict:
         out[f"excitatory_{measure}"] = mean(measure, lambda d: not is_inhibitory(d))
         out[f"inhibitory_{measure}"] = mean(measure, is_inhibitory)
     return out
+
+
+def read_cv_scores(path, model_name: str) -> dict:
+    """One model's cross-validated means from a ``benchmark cv --json`` file (for its
+    model card)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+        summary = doc["summary"][model_name]
+        scores = {"n_folds": summary["n_folds"], "folds": doc["folds"],
+                  "degraded_condition": doc["condition"]}
+        for condition in ("native", "degraded"):
+            scores[condition] = summary[condition]["mean_corr"]
+            for group in ("excitatory", "inhibitory"):
+                scores[f"{condition}_{group}"] = summary[condition][f"{group}_corr"]
+            scores[f"{condition}_bias"] = summary[condition]["mean_bias"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise InputError(f"{path}: no cross-validation summary of {model_name} "
+                         f"({type(err).__name__}: {err})") from None
+    return scores
 
 
 def format_cv(summary: dict, fps: float, noise_level: float) -> str:

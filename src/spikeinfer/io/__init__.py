@@ -7,12 +7,13 @@ One private module per format behind :func:`load_traces` and
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..data import TraceSet, check_fps
-from ..exceptions import InputError
+from ..exceptions import DataWarning, InputError
 from ._cascade import read_cascade_collection, read_cascade_dataset
 from ._matrix import ORIENTATIONS, orient_matrix, read_csv_matrix, read_npy
 from ._spikefinder import (
@@ -114,14 +115,21 @@ def load_spikefinder(calcium_path, spikes_path=None, *, with_spikes: bool = True
     return read_spikefinder(calcium_path, Path(spikes_path) if spikes_path else None)
 
 
-def load_cascade_dataset(folder) -> list[TraceSet]:
-    """One CASCADE dataset folder, as one TraceSet per frame rate (irregularities warned)."""
-    return read_cascade_dataset(Path(folder))
+def load_cascade_dataset(folder, quiet: bool = False) -> list[TraceSet]:
+    """One CASCADE dataset folder, as one TraceSet per frame rate. Each repair or skip
+    of an irregular file is a DataWarning, unless ``quiet``."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", DataWarning)
+        return read_cascade_dataset(Path(folder))
 
 
-def load_cascade_collection(root) -> list[TraceSet]:
-    """Every CASCADE dataset folder under ``root``."""
-    return read_cascade_collection(Path(root))
+def load_cascade_collection(root, quiet: bool = False) -> list[TraceSet]:
+    """Every CASCADE dataset folder under ``root`` (see :func:`load_cascade_dataset`)."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", DataWarning)
+        return read_cascade_collection(Path(root))
 
 
 def load_counts(path, format: str = "auto", *, orientation: str = "auto",

@@ -16,11 +16,6 @@ from ..preprocess import compute_baseline, resample_trace
 from .base import SpikeModel
 
 
-#: Loss of each network where ``loss`` is None; "mse" for the others. The default's was
-#: chosen on one cross-validation fold (closing note of the neural-model issue).
-NETWORK_LOSS = {"conv16": "corr", "default": "mse+corr"}
-
-
 class NeuralModel(SpikeModel):
     """A network from :mod:`spikeinfer.nn`, trained on ground truth.
 
@@ -32,9 +27,7 @@ class NeuralModel(SpikeModel):
     model_fps : float, default=None
         Rate (Hz) at which the network runs; inputs are resampled to it. None
         takes the network's design rate (:data:`spikeinfer.nn.NETWORK_FPS`).
-    loss : {"mse", "corr", "mse+corr"}, default=None
-        None takes the network's own (:data:`NETWORK_LOSS`): "corr" for conv16 (as its
-        seed), "mse+corr" for default, else "mse".
+    loss : {"mse", "corr", "mse+corr"}, default="mse"
     corr_bin_s : float, default=0.04
         Bin (s) of the correlation loss (conv16 maximises correlation at 25 Hz).
     smoothing_s : float, default=0.05
@@ -45,11 +38,23 @@ class NeuralModel(SpikeModel):
         activity; None feeds the trace as it is.
     noise_levels : tuple of float, default=(0.5, 5.0)
         Range of CASCADE noise levels nu that training windows are brought to.
+    acquisition_rates : tuple of float, default=None
+        Range (Hz) of frame rates that training windows are made as if recorded at
+        (log-uniform; see :meth:`~spikeinfer.training.TrainingSet.sample_windows`);
+        None keeps each recording's own rate.
     window_s : float, default=20.0
         Length of training windows (s).
     balance_datasets : bool, default=True
         Draw training windows from every dataset equally often.
     batch_size, steps, learning_rate, eval_every, patience : training settings.
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Learning rate over the steps: constant, or decayed to zero along a cosine.
+    floor_percentile : float, default=10.0
+        The output's silent level, this percentile of the output over each trace
+        (and over each training window when the output is calibrated), is
+        subtracted, clipping at zero: a network's small output in silence otherwise
+        adds up to many spikes in a long recording of a sparsely firing neuron.
+        Correlation is unchanged; None keeps the output as it is.
     validation_fraction : float, default=0.15
         Fraction of neurons held out for early stopping.
     max_seconds : float, default=None
@@ -64,12 +69,15 @@ class NeuralModel(SpikeModel):
     architecture = "neural"
 
     def __init__(self, network: str = "default", network_params: dict | None = None,
-                 model_fps: float | None = None, loss: str | None = None,
+                 model_fps: float | None = None, loss: str = "mse",
                  corr_bin_s: float = 0.04, smoothing_s: float = 0.05,
                  baseline_window_s: float | None = 60.0,
-                 noise_levels: tuple[float, float] = (0.5, 5.0), window_s: float = 20.0,
+                 noise_levels: tuple[float, float] = (0.5, 5.0),
+                 acquisition_rates: tuple[float, float] | None = None, window_s: float = 20.0,
                  balance_datasets: bool = True, batch_size: int = 32, steps: int = 3000,
-                 learning_rate: float = 1e-3, eval_every: int = 100, patience: int = 16,
+                 learning_rate: float = 1e-3, lr_schedule: str = "constant",
+                 eval_every: int = 100, patience: int = 16,
+                 floor_percentile: float | None = 10.0,
                  validation_fraction: float = 0.15, max_seconds: float | None = None,
                  dataset: str | None = None, random_state: int = 0):
         self.network = network
@@ -80,13 +88,16 @@ class NeuralModel(SpikeModel):
         self.smoothing_s = smoothing_s
         self.baseline_window_s = baseline_window_s
         self.noise_levels = noise_levels
+        self.acquisition_rates = acquisition_rates
         self.window_s = window_s
         self.balance_datasets = balance_datasets
         self.batch_size = batch_size
         self.steps = steps
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.eval_every = eval_every
         self.patience = patience
+        self.floor_percentile = floor_percentile
         self.validation_fraction = validation_fraction
         self.max_seconds = max_seconds
         self.dataset = dataset
@@ -98,8 +109,8 @@ class NeuralModel(SpikeModel):
 
         if self.network not in NETWORKS:
             raise InputError(f"unknown network {self.network!r}; choose from {', '.join(NETWORKS)}")
-        if self.loss is not None and self.loss not in LOSSES:
-            raise InputError(f"loss must be one of {', '.join(LOSSES)} or None, got {self.loss!r}")
+        if self.loss not in LOSSES:
+            raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         positive = {"corr_bin_s": self.corr_bin_s, "window_s": self.window_s,
                     "batch_size": self.batch_size, "steps": self.steps,
                     "learning_rate": self.learning_rate, "eval_every": self.eval_every,
@@ -109,16 +120,24 @@ class NeuralModel(SpikeModel):
             if not isinstance(value, int | float) or not np.isfinite(value) or value < 0 or (
                     name in positive and value == 0):
                 raise InputError(f"{name} must be a {kind} number, got {value!r}")
-        levels = self.noise_levels
-        if levels is not None and not (isinstance(levels, list | tuple) and len(levels) == 2 and
-                                       all(isinstance(v, int | float) and v > 0 for v in levels)
-                                       and levels[0] <= levels[1]):
-            raise InputError(f"noise_levels must be [low, high] with 0 < low <= high, or null; "
-                             f"got {levels!r}")
+        for name in ("noise_levels", "acquisition_rates"):
+            value = getattr(self, name)
+            if value is not None and not (
+                    isinstance(value, list | tuple) and len(value) == 2
+                    and all(isinstance(v, int | float) and v > 0 for v in value)
+                    and value[0] <= value[1]):
+                raise InputError(f"{name} must be [low, high] with 0 < low <= high, or null; "
+                                 f"got {value!r}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise InputError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.baseline_window_s is not None and not (
                 isinstance(self.baseline_window_s, int | float) and self.baseline_window_s > 0):
             raise InputError(f"baseline_window_s must be a positive number of seconds or null, "
                              f"got {self.baseline_window_s!r}")
+        if self.floor_percentile is not None and not (
+                isinstance(self.floor_percentile, int | float) and 0 <= self.floor_percentile < 100):
+            raise InputError(f"floor_percentile must be in [0, 100) or null, "
+                             f"got {self.floor_percentile!r}")
         if self.model_fps is not None and not (isinstance(self.model_fps, int | float)
                                                and 1 <= self.model_fps <= 1000):
             raise InputError(f"model_fps must be 1-1000 Hz or null, got {self.model_fps!r}")
@@ -174,8 +193,9 @@ class NeuralModel(SpikeModel):
         noise_levels = tuple(self.noise_levels) if self.noise_levels else None
         result = train_network(
             self.net_, train, validation, window=window, batch_size=self.batch_size,
-            steps=self.steps, learning_rate=self.learning_rate, loss=self.training_loss,
+            steps=self.steps, learning_rate=self.learning_rate, loss=self.loss,
             noise_levels=noise_levels, balance_datasets=self.balance_datasets,
+            acquisition_rates=self._acquisition_rates, lr_schedule=self.lr_schedule,
             bin_frames=max(1, int(round(self.corr_bin_s * self.network_fps))),
             eval_every=self.eval_every, patience=self.patience, random_state=self.random_state,
             max_seconds=self.max_seconds, progress=progress)
@@ -186,21 +206,30 @@ class NeuralModel(SpikeModel):
         return self
 
     @property
-    def training_loss(self) -> str:
-        return self.loss or NETWORK_LOSS.get(self.network, "mse")
+    def _acquisition_rates(self) -> tuple[float, float] | None:
+        return tuple(self.acquisition_rates) if self.acquisition_rates else None
 
     @torch.no_grad()
     def _spikes_per_output(self, data, window: int, noise_levels) -> float:
         """True over predicted spikes on training windows: the factor that makes the
         output sum to spike counts (a correlation loss leaves the scale free)."""
-        from ..training.loop import flush_denormals
+        from ..nn import flush_denormals
 
         x, y, d = data.sample_windows(256, window, np.random.default_rng(self.random_state + 2),
-                                      noise_levels, self.balance_datasets)
+                                      noise_levels, self.balance_datasets,
+                                      self._acquisition_rates)
         self.net_.eval()
         with flush_denormals():
-            predicted = float(self.net_(torch.from_numpy(x)[:, None], torch.from_numpy(d)).sum())
+            rate = self.net_(torch.from_numpy(x)[:, None], torch.from_numpy(d)).numpy()
+        predicted = float(self._above_floor(rate).sum())
         return float(y.sum()) / predicted if predicted > 0 else 1.0
+
+    def _above_floor(self, rate: np.ndarray) -> np.ndarray:
+        """``rate`` (..., time) minus its ``floor_percentile`` along time, clipped at zero."""
+        if self.floor_percentile is None:
+            return rate
+        floor = np.percentile(rate, self.floor_percentile, axis=-1, keepdims=True)
+        return np.maximum(rate - floor, 0.0)
 
     # -- prediction ---------------------------------------------------------------
 
@@ -214,7 +243,7 @@ class NeuralModel(SpikeModel):
 
     @torch.no_grad()
     def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
-        from ..training.loop import flush_denormals
+        from ..nn import flush_denormals
 
         x = resample_trace(trace, fps, self.network_fps)
         if self.baseline_window_s:
@@ -223,6 +252,7 @@ class NeuralModel(SpikeModel):
         with flush_denormals():
             rate = self.net_(torch.from_numpy(x.astype(np.float32))[None, None],
                              self._dataset_index()).numpy()[0]
+        rate = self._above_floor(rate)
         # Spikes per model frame -> spikes per input frame.
         out = resample_trace(rate, self.network_fps, fps) * (
             self.output_scale_ * self.network_fps / fps)

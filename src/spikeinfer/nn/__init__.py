@@ -1,4 +1,4 @@
-"""Torch modules only; each network is configured by a frozen dataclass.
+"""Torch modules, each configured by a frozen dataclass, and the CPU setting they run under.
 
 Every network maps ``(batch, channels_in, time)`` to ``(batch, time)`` expected
 spikes per frame, keeps the time length (inputs are padded by half the
@@ -18,6 +18,8 @@ from .networks import (
                        ElephantNet,
                        derivative_features,
 )
+from .runtime import flush_denormals
 
 __all__ = ["NETWORK_FPS", "NETWORKS", "AttendedConfig", "AttendedNet", "Conv16Config", "Conv16Net",
-           "DefaultConfig", "DefaultNet", "ElephantConfig", "ElephantNet", "derivative_features"]
+           "DefaultConfig", "DefaultNet", "ElephantConfig", "ElephantNet", "derivative_features",
+           "flush_denormals"]

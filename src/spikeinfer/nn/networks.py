@@ -181,7 +181,13 @@ class Conv16Net(nn.Module):
         widths = (10, 8, 6, 4, 2, 1)
         self.tail = nn.ModuleList(nn.Conv1d(a, b, 5, padding="same")
                                   for a, b in zip(widths[:-1], widths[1:]))
-        init_rate_output(self.tail[-1])
+        # He initialisation with zero biases: with torch's defaults the signal shrinks
+        # about 3-fold per layer, so the output started constant (to float precision),
+        # which gives a correlation loss no gradient.
+        for conv in (self.conv2, self.conv3, *self.tail):
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+            nn.init.zeros_(conv.bias)
+        nn.init.constant_(self.tail[-1].bias, float(torch.log(torch.expm1(torch.tensor(0.02)))))
         self.drop = nn.Dropout(config.dropout)
 
     @property

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from scipy import ndimage
 
 from ..data import TraceSet
 from ..models.base import finite_runs
-from ..preprocess import add_noise_to_level, compute_baseline, resample_traceset
+from ..preprocess import add_noise_to_level, compute_baseline, resample_trace, resample_traceset
 
 
 @dataclass
@@ -17,8 +18,9 @@ class TrainingSet:
     """Finite stretches of ground truth at the model's rate.
 
     ``traces[i]`` and ``targets[i]`` (smoothed spikes per frame) are 1-D arrays
-    of equal length; ``neuron[i]`` names the neuron (for validation splits)
-    and ``dataset[i]`` indexes ``dataset_names``.
+    of equal length; ``neuron[i]`` names the neuron (for validation splits),
+    ``dataset[i]`` indexes ``dataset_names`` and ``native_fps[i]`` is the rate the
+    stretch was recorded at.
     """
 
     traces: list[np.ndarray]
@@ -27,17 +29,24 @@ class TrainingSet:
     dataset: np.ndarray
     dataset_names: list[str]
     fps: float
+    native_fps: np.ndarray
 
     def sample_windows(self, n: int, window: int, rng: np.random.Generator,
                        noise_levels: tuple[float, float] | None = None,
-                       balance_datasets: bool = False):
+                       balance_datasets: bool = False,
+                       acquisition_rates: tuple[float, float] | None = None):
         """``n`` random windows, (n, window) inputs, targets, and dataset indices.
 
         Stretches are drawn in proportion to their length, or, with
         ``balance_datasets``, each dataset equally often and its stretches in
         proportion to their length (so that a few long datasets do not dominate).
         With ``noise_levels``, each window gets noise up to a level drawn
-        uniformly from that range.
+        uniformly from that range, added at the rate the window was recorded at.
+        With ``acquisition_rates``, each window is made as if recorded at a rate
+        drawn log-uniformly from that range (band-limited to it, noise added at
+        it, then brought back to :attr:`fps`); rates above the stretch's own
+        change nothing. A model trained so reads slow recordings, which reach it
+        upsampled and smooth, the way it reads fast ones.
         """
         lengths = np.array([len(t) for t in self.traces])
         usable = np.flatnonzero(lengths >= window)
@@ -52,17 +61,34 @@ class TrainingSet:
         y = np.empty((n, window), dtype=np.float32)
         for j, i in enumerate(picks):
             start = rng.integers(0, lengths[i] - window + 1)
-            trace = self.traces[i][start:start + window]
-            if noise_levels is not None:
-                trace = add_noise_to_level(trace, self.fps, rng.uniform(*noise_levels), rng)
-            x[j], y[j] = trace, self.targets[i][start:start + window]
+            native = min(self.native_fps[i], self.fps)
+            rate = native if acquisition_rates is None else min(
+                native, np.exp(rng.uniform(*np.log(acquisition_rates))))
+            level = rng.uniform(*noise_levels) if noise_levels is not None else None
+            x[j] = self._acquire(self.traces[i][start:start + window], native, rate, level, rng)
+            y[j] = self.targets[i][start:start + window]
         return x, y, self.dataset[picks]
+
+    def _acquire(self, trace: np.ndarray, native: float, rate: float, level: float | None,
+                 rng: np.random.Generator) -> np.ndarray:
+        """``trace`` (recorded at ``native`` Hz) as if recorded at ``rate`` with noise
+        level ``level``, at :attr:`fps`."""
+        if level is None and rate >= native:
+            return trace
+        if rate >= self.fps:
+            return add_noise_to_level(trace, self.fps, level, rng)
+        # A rate with a small ratio to fps keeps the polyphase filters short.
+        rate = self.fps * float(Fraction(rate / self.fps).limit_denominator(12) or Fraction(1, 12))
+        slow = resample_trace(trace, self.fps, rate)
+        if level is not None:
+            slow = add_noise_to_level(slow, rate, level, rng)
+        return resample_trace(slow, rate, self.fps)[:len(trace)]
 
     def subset(self, keep: np.ndarray) -> TrainingSet:
         keep = np.asarray(keep)
         return TrainingSet([self.traces[i] for i in keep], [self.targets[i] for i in keep],
                            [self.neuron[i] for i in keep], self.dataset[keep],
-                           self.dataset_names, self.fps)
+                           self.dataset_names, self.fps, self.native_fps[keep])
 
 
 def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
@@ -73,7 +99,7 @@ def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
     ``baseline_window_s``, each finite stretch has its running baseline
     (:func:`~spikeinfer.preprocess.compute_baseline`) subtracted."""
     names = dataset_names or sorted({ts.dataset for ts in data})
-    traces, targets, neuron, dataset = [], [], [], []
+    traces, targets, neuron, dataset, native_fps = [], [], [], [], []
     for ts in data:
         resampled = resample_traceset(ts, fps)
         counts = resampled.spike_counts()
@@ -91,4 +117,6 @@ def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
                 targets.append(target.astype(np.float32))
                 neuron.append(f"{ts.dataset}/{nid.split(':')[0]}")
                 dataset.append(names.index(ts.dataset) if ts.dataset in names else -1)
-    return TrainingSet(traces, targets, neuron, np.array(dataset, dtype=np.int64), names, fps)
+                native_fps.append(ts.fps)
+    return TrainingSet(traces, targets, neuron, np.array(dataset, dtype=np.int64), names, fps,
+                       np.array(native_fps, dtype=np.float64))

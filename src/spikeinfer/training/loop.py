@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..nn import flush_denormals
 from .data import TrainingSet
 from .losses import get_loss
-
-
-@contextmanager
-def flush_denormals():
-    """Treat denormal floats as zero inside the block (near-zero rates otherwise slow the
-    CPU many-fold), restoring torch's default afterwards: it is process-wide state."""
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
 
 
 @dataclass
@@ -64,32 +53,40 @@ def train_network(net: torch.nn.Module, train: TrainingSet, validation: Training
                   window: int, batch_size: int, steps: int, learning_rate: float, loss: str,
                   noise_levels: tuple[float, float] | None, bin_frames: int = 1,
                   balance_datasets: bool = False,
-                  eval_every: int = 100, patience: int = 10, random_state: int = 0,
+                  acquisition_rates: tuple[float, float] | None = None,
+                  lr_schedule: str = "constant", eval_every: int = 100, patience: int = 10, random_state: int = 0,
                   max_seconds: float | None = None, progress: bool = True) -> TrainResult:
     """Train ``net`` with Adam on random windows; keep the weights of the best validation step.
 
     Validation windows are drawn once (fixed seed) from held-out neurons, with the
-    same noise augmentation and dataset balance; training stops after ``patience``
+    same augmentation and dataset balance; training stops after ``patience``
     evaluations without improvement, after ``steps`` steps, or after ``max_seconds``.
+    ``lr_schedule`` "cosine" decays the learning rate to zero over ``steps``.
     """
     rng = np.random.default_rng(random_state)
     torch.manual_seed(random_state)
     loss_fn = get_loss(loss)
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+                 if lr_schedule == "cosine" else None)
+    augment = {"noise_levels": noise_levels, "balance_datasets": balance_datasets,
+               "acquisition_rates": acquisition_rates}
     val_batch = None
     if validation is not None and validation.traces:
         val_batch = _to_tensors(*validation.sample_windows(
-            max(4 * batch_size, 256), window, np.random.default_rng(random_state + 1),
-            noise_levels, balance_datasets))
+            max(4 * batch_size, 256), window, np.random.default_rng(random_state + 1), **augment))
     best = (-np.inf, 0, {k: v.clone() for k, v in net.state_dict().items()})
     history, since_best, start = [], 0, time.perf_counter()
     with flush_denormals():
         bar = tqdm(range(1, steps + 1), desc="training", disable=not progress, unit="step")
         running = []
         for step in bar:
-            batch = _to_tensors(*train.sample_windows(batch_size, window, rng, noise_levels,
-                                                      balance_datasets))
+            batch = _to_tensors(*train.sample_windows(batch_size, window, rng, **augment))
             running.append(train_step(net, optimizer, loss_fn, batch, bin_frames))
+            if scheduler is not None:
+                scheduler.step()
             if step % eval_every and step != steps:
                 continue
             score = validation_score(net, val_batch, bin_frames) if val_batch else -float(
