@@ -367,3 +367,35 @@ def test_simulate_indicators_list_shows_every_preset():
     assert rows == list(INDICATORS)
     table = json.loads(run("indicators", "list", "--json").stdout)
     assert table["indicators"]["GCaMP6s"]["tau_decay_s"] > 0
+
+
+def test_adapt_fine_tunes_on_the_nearest_ground_truth_and_gives_a_loadable_model(
+        tmp_path, data_dir):
+    from spikeinfer.embedding import Embedding
+    from spikeinfer.io import load_cascade_collection
+    from spikeinfer.models import load_model, read_card
+
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    for name in ("DS05-Cal520-zf-pDp", "DS23-OGB1-m-PV-V1"):
+        (gt / name).symlink_to(data_dir / "cascade_gt" / name)
+    data = load_cascade_collection(gt, quiet=True)
+    embedding = Embedding(predictive=False).fit(data)
+    embedding.save(tmp_path / "embedding")
+    recording = next(ts for ts in data if ts.dataset.startswith("DS23")).subset([0, 1])
+    traces = recording.traces[:, :recording.lengths.min()]
+    np.save(tmp_path / "rec.npy", traces)
+    out = tmp_path / "adapted"
+    result = run("adapt", tmp_path / "rec.npy", "--fps", recording.fps, "--data", gt,
+                 "--embedding", tmp_path / "embedding", "-k", 1, "--steps", 4, "-o", out)
+    assert result.exit_code == 0, result.output
+    card = read_card(out)["card"]
+    assert card["adaptation"]["datasets"] == embedding.nearest_datasets(traces, recording.fps, 1)
+    assert card["adaptation"]["base_model"] == "default"
+    model = load_model(out)
+    assert model.get_params()["warm_start"] is True
+    spikes = model.predict(recording.traces[:, :600], recording.fps)
+    assert spikes.shape == (2, 600) and np.all(spikes[np.isfinite(spikes)] >= 0)
+    # Not twice into the same folder without --force.
+    assert_one_line_error(run("adapt", tmp_path / "rec.npy", "--fps", recording.fps, "-o", out),
+                          str(out), "--force")

@@ -43,7 +43,7 @@ def test_training_set_conserves_spikes(ds09):
 
 def test_short_training_on_real_data_raises_validation_correlation(ds09):
     torch.set_num_threads(1)
-    train = make_training_set([ds09.subset(range(0, 8))], 30.0, 0.1, 300)
+    train = make_training_set([ds09.subset(range(8))], 30.0, 0.1, 300)
     val = make_training_set([ds09.subset(range(8, 11))], 30.0, 0.1, 300)
     torch.manual_seed(0)
     net = DefaultNet()
@@ -83,7 +83,7 @@ def test_conditioning_on_an_unknown_dataset_name_raises(ds09):
 
 
 def test_balanced_sampling_draws_each_dataset_equally(ds09):
-    long_one = ds09.subset(range(0, 10))
+    long_one = ds09.subset(range(10))
     short_one = replace(ds09.subset([10]), dataset="other")
     training = make_training_set([long_one, short_one], 30.0, 0.05, 300)
     rng = np.random.default_rng(0)
@@ -96,7 +96,7 @@ def test_balanced_sampling_draws_each_dataset_equally(ds09):
 
 def test_correlation_trained_output_is_scaled_to_spikes(ds09):
     torch.set_num_threads(1)
-    train = ds09.subset(range(0, 8))
+    train = ds09.subset(range(8))
     model = NeuralModel(network="default", loss="corr", steps=150, eval_every=50,
                         window_s=10.0, batch_size=16, noise_levels=None,
                         learning_rate=3e-3).fit([train])
@@ -176,3 +176,57 @@ def test_output_floor_removes_the_silent_level_and_keeps_correlation(ds09):
     assert floored.sum() < raw.sum()
     np.testing.assert_allclose(score_neurons(floored, truth, ds09.fps)["corr"],
                                score_neurons(raw, truth, ds09.fps)["corr"], atol=0.02)
+
+
+def test_simulated_twins_keep_spikes_and_noise_and_change_kinetics(ds09):
+    from spikeinfer.training.synthetic import simulate_twins
+
+    real = ds09.subset([0, 1, 2])
+    twins = simulate_twins([real], random_state=3)
+    (twin,) = twins
+    assert twin.dataset == "synthetic:" + real.dataset
+    for a, b in zip(twin.spike_times, real.spike_times):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(twin.lengths, real.lengths)
+    nu_twin, nu_real = (compute_noise_level(t.traces, t.fps) for t in (twin, real))
+    assert np.all(nu_twin >= 0.9 * nu_real) and np.all(nu_twin < 2 * nu_real)
+    # Each neuron has its own kinetics: the spike-triggered responses differ.
+    assert not np.allclose(twin.traces[0, :real.lengths[0]], real.traces[0, :real.lengths[0]])
+    np.testing.assert_array_equal(simulate_twins([real], random_state=3)[0].traces, twin.traces)
+
+
+def test_synthetic_windows_are_drawn_for_the_requested_fraction(ds09):
+    real = make_training_set([ds09.subset(range(4))], 30.0, 0.05, 300)
+    twins = make_training_set([replace(ds09.subset([4]), dataset="synthetic:x")], 30.0, 0.05,
+                              300, dataset_names=real.dataset_names)
+    joined = real.join(twins, fraction=0.3)
+    assert joined.subset(np.arange(len(joined.traces))).synthetic_fraction == 0.3
+    _, _, d = joined.sample_windows(4000, 300, np.random.default_rng(0), balance_datasets=True)
+    assert (d == -1).mean() == pytest.approx(0.3, abs=0.03)
+
+
+def test_synthetic_twins_are_made_of_training_neurons_only(ds09):
+    model = NeuralModel(synthetic="simulator")
+    names = [ds09.dataset]
+    held = {f"{ds09.dataset}/{nid.split(':')[0]}" for nid in ds09.neuron_ids[:3]}
+    twins = model._synthetic_set([ds09], held, names, window=300)
+    assert twins.traces and set(twins.dataset) == {-1}
+    assert not {n.split("/", 1)[1] for n in twins.neuron} & {h.split("/", 1)[1] for h in held}
+    with pytest.raises(InputError, match="synthetic"):
+        NeuralModel(synthetic="gan-ish").fit([ds09])
+
+
+def test_warm_start_goes_on_from_the_fitted_weights(ds09):
+    torch.set_num_threads(1)
+    data = [ds09.subset(range(6))]
+    model = NeuralModel(steps=20, eval_every=10, batch_size=8, random_state=0).fit(data)
+    before = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    model.set_params(warm_start=True, learning_rate=1e-12, steps=2, eval_every=1, random_state=5)
+    model.fit([ds09.subset(range(6, 11))])
+    after = model.net_.state_dict()
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
+    model.set_params(warm_start=False)
+    model.fit([ds09.subset(range(6, 11))])
+    assert not all(torch.allclose(before[k], model.net_.state_dict()[k]) for k in before)
+    with pytest.raises(InputError, match="no parameter 'warmstart'"):
+        model.set_params(warmstart=True)

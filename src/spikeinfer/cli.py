@@ -398,6 +398,62 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
 
 
 @main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder of the adapted model (use it with --model FOLDER).")
+@click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
+@click.option("--model", "model_name", default="default", show_default=True,
+              help="Network to start from: shipped name or saved model folder.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data/cascade_gt"), show_default=True,
+              help="Folder of CASCADE-format ground-truth datasets.")
+@click.option("--embedding", "embedding_name", default="default", show_default=True,
+              help="Embedding of the ground-truth datasets: 'default' or a saved folder.")
+@click.option("-k", "n_nearest", type=int, default=3, show_default=True,
+              help="Nearest ground-truth datasets to fine-tune on.")
+@click.option("--steps", type=int, default=300, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--orientation", type=click.Choice(ORIENTATIONS), default="auto",
+              show_default=True, help="Layout of .npy/.csv/HDF5 matrices.")
+@click.option("--dataset", help="HDF5 dataset path or NWB series name.")
+@click.option("--force", is_flag=True, help="Overwrite an existing model folder.")
+def adapt(input_path, output, fps, model_name, data_dir, embedding_name, n_nearest, steps, fmt,
+          orientation, dataset, force):
+    """Fine-tune a model on the ground truth nearest to the recording INPUT."""
+    import shlex
+    import time
+
+    from .embedding import load_embedding
+    from .io import load_cascade_collection, load_traces
+    from .models import ModelCard, load_model, read_card
+    from .models.adapt import adapt_model
+
+    if (output / "model.json").exists() and not force:
+        raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
+    if n_nearest < 1 or steps < 1:
+        raise SpikeinferError("-k and --steps must be at least 1")
+    recording = load_traces(input_path, fmt, fps, orientation=orientation, dataset=dataset)
+    model = load_model(model_name)
+    embedding = load_embedding(embedding_name)
+    start = time.perf_counter()
+    ground_truth = load_cascade_collection(data_dir, quiet=True)
+    adapted, chosen = adapt_model(model, recording, ground_truth, embedding, n_nearest,
+                                  steps=steps)
+    seconds = time.perf_counter() - start
+    card = ModelCard(name=output.name, architecture=adapted.architecture, fps=adapted.network_fps,
+                     training_data=read_card(model_name)["card"].get("training_data", []),
+                     noise_range=tuple(adapted.noise_levels),
+                     command="spikeinfer " + shlex.join(sys.argv[1:]),
+                     notes=f"fine-tuned in {seconds:.0f} s",
+                     adaptation={"base_model": str(model_name), "recording": str(input_path),
+                                 "datasets": chosen, "steps": steps,
+                                 "noise_levels": list(adapted.noise_levels)})
+    adapted.save(output, card)
+    click.echo(f"nearest ground truth: {', '.join(chosen)}; {model_name} fine-tuned in "
+               f"{seconds:.0f} s -> {output} (use --model {output})")
+
+
+@main.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Traces file: N.calcium.csv (Spikefinder, 100 Hz; spikes in N.spikes.csv), "
               "OUT.npy or OUT.h5 (spikes per frame in OUT.truth.npy / OUT.truth.h5).")
@@ -515,3 +571,226 @@ def indicators_fit(data_dir, fps, output, force):
     write_atomically(output, lambda tmp: tmp.write_text(text + "\n"), force=force)
     click.echo(format_indicator_table(table))
     click.echo(f"fitted {len(table['datasets'])} datasets in {seconds:.0f} s -> {output}")
+
+
+@main.group()
+def generative():
+    """Generative models of ground-truth windows: spike classifier, autoencoder and
+    conditional GAN (see docs/generative.md)."""
+
+
+@generative.command("train")
+@click.argument("kind", type=click.Choice(["classifier", "autoencoder", "gan"]))
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True,
+              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for model.json and weights.safetensors.")
+@click.option("--steps", type=int, help="Training steps (default: the model's).")
+@click.option("--seconds", "max_seconds", type=float, default=300.0, show_default=True,
+              help="Wall-time budget of training.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Other hyper-parameter (JSON value), repeatable, e.g. --param latent=4.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the neuron split, the windows and the weights.")
+@click.option("--force", is_flag=True, help="Overwrite an existing model folder.")
+def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, force):
+    """Train a KIND model on ground-truth windows at 30 Hz, 20% of each dataset's
+    neurons held out."""
+    import shlex
+    import time
+
+    from .evaluation.groundtruth import load_ground_truth
+    from .generative._models import MODELS
+
+    if (output / "model.json").exists() and not force:
+        raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
+    kwargs = {**_json_params(params), "max_seconds": max_seconds, "random_state": seed}
+    if steps is not None:
+        kwargs["steps"] = steps
+    try:
+        model = MODELS[kind](**kwargs)
+    except TypeError as err:
+        raise SpikeinferError(f"--param: {err}") from None
+    model._check_params()
+    start = time.perf_counter()
+    data = load_ground_truth(data_dir)
+    model.fit(data, progress=True)
+    model.training_["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
+    model.training_["total_seconds"] = round(time.perf_counter() - start, 1)
+    model.save(output, force=force)
+    last = model.training_["history"][-1]
+    losses = ", ".join(f"{k} {v:.3f}" for k, v in last.items() if k != "step")
+    click.echo(f"trained {kind} for {model.training_['steps']} steps in "
+               f"{model.training_['seconds']:.0f} s ({losses}) -> {output}")
+
+
+@generative.command("evaluate")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True)
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Also write the results table as JSON to this file.")
+def generative_evaluate(folder, data_dir, json_path):
+    """Score a trained model on its held-out neurons: classifier AUC, autoencoder
+    reconstruction error, or GAN two-sample accuracy and matched statistics (the
+    results are also written to FOLDER/evaluation.json)."""
+    import shlex
+    import time
+
+    from .evaluation.groundtruth import load_ground_truth
+    from .generative import load_generative
+    from .generative._evaluate import evaluate_model, format_evaluation
+
+    model = load_generative(folder)
+    start = time.perf_counter()
+    result = evaluate_model(model, load_ground_truth(data_dir),
+                            log=lambda m: click.echo(m, err=True))
+    result["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    click.echo(format_evaluation(result))
+    _json_out(result, folder / "evaluation.json")
+    if json_path:
+        _json_out(result, json_path)
+
+
+@generative.command("figures")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for the PNG figures.")
+@click.option("--force", is_flag=True, help="Overwrite existing figures.")
+def generative_figures(folders, data_dir, output, force):
+    """Figures of trained models (FOLDERS): AUC per dataset, the autoencoder's latent
+    space, real beside generated traces; evaluation.json is used where present."""
+    from .evaluation.groundtruth import load_ground_truth
+    from .generative import load_generative
+    from .generative._figures import plot_model
+
+    models = [(folder, load_generative(folder)) for folder in folders]
+    if not output.is_dir():
+        output.mkdir(parents=True)
+    data = load_ground_truth(data_dir)
+    for folder, model in models:
+        for path in plot_model(model, data, output, folder / "evaluation.json", force=force):
+            click.echo(f"figure: {path}")
+
+
+# -- embedding (issue 5, parts 1-2) ---------------------------------------------------
+
+@main.group()
+def embedding():
+    """Embedding spaces of the ground-truth datasets: statistical and predictive."""
+
+
+@embedding.command("fit")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True,
+              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for embedding.json and cross_prediction.npz.")
+@click.option("--neurons-per-dataset", type=int, default=4, show_default=True,
+              help="Neurons per dataset whose single-neuron networks cross-predict.")
+@click.option("--components", "n_components", type=int, default=2, show_default=True)
+@click.option("--regressor", type=click.Choice(["auto", "tree", "knn", "forest", "ridge"]),
+              default="auto", show_default=True,
+              help="Map from properties to the predictive embedding (auto: the best "
+                   "leave-one-dataset-out).")
+@click.option("--budget", "budget_s", type=float,
+              help="Time limit (s) of the cross-prediction's training.")
+@click.option("--selection", type=click.Choice(["auto", "predictive", "properties", "statistical"]),
+              default="auto", show_default=True,
+              help="How 'place' chooses the nearest datasets (auto: the best "
+                   "leave-one-dataset-out).")
+@click.option("--statistical-only", is_flag=True,
+              help="Skip the cross-prediction (seconds instead of minutes).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing embedding.json.")
+def embedding_fit(data_dir, output, neurons_per_dataset, n_components, regressor, selection,
+                  budget_s, statistical_only, seed, force):
+    """Fit both embeddings and the regressor on all ground truth. A cross_prediction.npz
+    already in the output folder with the same neurons and parameters is reused."""
+    import shlex
+    import time
+
+    import torch
+
+    from .embedding import Embedding
+    from .evaluation.groundtruth import load_ground_truth
+
+    if (output / "embedding.json").exists() and not force:
+        raise SpikeinferError(f"{output / 'embedding.json'}: already exists; pass --force "
+                              "to overwrite")
+    if neurons_per_dataset < 2:
+        raise SpikeinferError(f"--neurons-per-dataset {neurons_per_dataset}: use 2 or more")
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    data = load_ground_truth(data_dir)
+    emb = Embedding(n_components, not statistical_only, neurons_per_dataset, regressor,
+                    selection, budget_s, seed)
+    output.mkdir(parents=True, exist_ok=True)
+    emb.fit(data, cache=output / "cross_prediction.npz", log=lambda m: click.echo(m, err=True))
+    seconds = time.perf_counter() - start
+    info = {"command": "spikeinfer " + shlex.join(sys.argv[1:]), "seconds": round(seconds)}
+    emb.save(output, force=force, info=info)
+    click.echo(f"{len(emb.datasets_)} datasets; statistical embedding explains "
+               f"{emb.statistical_explained_.sum():.0%} of the standardised properties")
+    if emb.has_predictive:
+        click.echo(f"predictive embedding of {len(emb.predictive_datasets_)} datasets explains "
+                   f"{emb.predictive_explained_.sum():.0%} of the distance matrix")
+        click.echo("leave-one-dataset-out placement: error (embedding units), best predictor "
+                   "among the 3 nearest, regret")
+        for name, s in emb.regressor_scores_.items():
+            mark = " <- chosen" if name == emb.regressor_ else ""
+            click.echo(f"  {name:<12}{s['error']:8.3f}{s['hit']:8.2f}{s['regret']:8.3f}{mark}")
+        click.echo("choosing the 3 nearest datasets, leave-one-dataset-out: best predictor "
+                   "among them, regret")
+        for name, s in emb.selection_scores_.items():
+            mark = " <- chosen" if name == emb.selection_ else ""
+            click.echo(f"  {name:<12}{s['hit']:8.2f}{s['regret']:8.3f}{mark}")
+    click.echo(f"fitted in {seconds:.0f} s -> {output}")
+
+
+@embedding.command("figures")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for the PNG figures.")
+def embedding_figures(folder, output):
+    """Figures of the embedding in FOLDER: cross-prediction and distance matrices, both
+    embeddings, mean properties, leave-one-dataset-out placements."""
+    from .embedding import load_embedding
+    from .embedding._figures import save_figures
+
+    emb = load_embedding(folder)
+    for path in save_figures(emb, output):
+        click.echo(f"figure: {path}")
+
+
+@embedding.command("place")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
+@click.option("--embedding", "embedding_path", default="default", show_default=True,
+              help="Folder written by 'spikeinfer embedding fit', or the shipped default.")
+@click.option("-k", "k", type=int, default=3, show_default=True,
+              help="How many nearest datasets to list.")
+@click.option("--method", type=click.Choice(["predictive", "properties", "statistical"]),
+              help="Space in which to measure distances (default: the embedding's choice).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--orientation", type=click.Choice(ORIENTATIONS), default="auto",
+              show_default=True, help="Layout of .npy/.csv/HDF5 matrices.")
+@click.option("--dataset", help="HDF5 dataset path or NWB series name.")
+def embedding_place(input_path, fps, embedding_path, k, method, fmt, orientation, dataset):
+    """The ground-truth datasets nearest to the recording INPUT."""
+    from .embedding import load_embedding
+    from .io import load_traces
+
+    ts = load_traces(input_path, fmt, fps, orientation=orientation, dataset=dataset)
+    emb = load_embedding(embedding_path)
+    method = method or emb.selection_
+    distances = emb.distances_to_datasets(ts.traces, ts.fps, method)
+    if not (1 <= k <= len(distances)):
+        raise SpikeinferError(f"-k {k}: choose 1 to {len(distances)}")
+    click.echo(f"{'dataset':<40}{'distance':>10}   ({method})")
+    for name, d in list(distances.items())[:k]:
+        click.echo(f"{name:<40}{d:>10.3f}")

@@ -70,6 +70,9 @@ class ModelCard:
     command: str = ""
     package_version: str = ""
     notes: str = ""
+    #: For a model adapted to a recording (``spikeinfer adapt``): the model it started
+    #: from, the recording, and the ground-truth datasets it was fine-tuned on.
+    adaptation: dict = field(default_factory=dict)
 
 
 class SpikeModel(ABC):
@@ -159,6 +162,17 @@ class SpikeModel(ABC):
         """Constructor arguments (hyper-parameters), read from the constructor's signature."""
         names = inspect.signature(type(self).__init__).parameters
         return {name: getattr(self, name) for name in names if name != "self"}
+
+    def set_params(self, **params) -> SpikeModel:
+        """Change hyper-parameters (e.g. for fine-tuning a loaded model); returns self."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise InputError(f"{type(self).__name__} has no parameter {name!r}; "
+                                 f"choose from {', '.join(valid)}")
+            setattr(self, name, value)
+        self._check_params()
+        return self
 
     def fitted_state(self) -> dict:
         """Learned attributes (JSON-serialisable) other than tensors."""

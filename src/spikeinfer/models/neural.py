@@ -42,6 +42,13 @@ class NeuralModel(SpikeModel):
         Range (Hz) of frame rates that training windows are made as if recorded at
         (log-uniform; see :meth:`~spikeinfer.training.TrainingSet.sample_windows`);
         None keeps each recording's own rate.
+    synthetic : {"simulator", "gan"}, default=None
+        Also train on twins of the training neurons: their real spike trains with
+        fluorescence from the simulator (kinetics drawn per neuron from a broad
+        range) or from a conditional GAN trained on the same data (see
+        :mod:`spikeinfer.training.synthetic`); None trains on real data only.
+    synthetic_fraction : float, default=0.25
+        Share of training windows drawn from the twins.
     window_s : float, default=20.0
         Length of training windows (s).
     balance_datasets : bool, default=True
@@ -59,6 +66,10 @@ class NeuralModel(SpikeModel):
         Fraction of neurons held out for early stopping.
     max_seconds : float, default=None
         Wall-time budget of training.
+    warm_start : bool, default=False
+        ``fit`` on a fitted model goes on from its weights (fine-tuning, e.g. on the
+        ground truth closest to a new recording) instead of starting afresh; the
+        dataset conditioning keeps the first fit's datasets, others count as unseen.
     dataset : str, default=None
         Training dataset to condition on at prediction (attended, conv16);
         None uses the fallback for unseen data: the mean embedding (attended)
@@ -73,13 +84,15 @@ class NeuralModel(SpikeModel):
                  corr_bin_s: float = 0.04, smoothing_s: float = 0.05,
                  baseline_window_s: float | None = 60.0,
                  noise_levels: tuple[float, float] = (0.5, 5.0),
-                 acquisition_rates: tuple[float, float] | None = None, window_s: float = 20.0,
+                 acquisition_rates: tuple[float, float] | None = None,
+                 synthetic: str | None = None, synthetic_fraction: float = 0.25,
+                 window_s: float = 20.0,
                  balance_datasets: bool = True, batch_size: int = 32, steps: int = 3000,
                  learning_rate: float = 1e-3, lr_schedule: str = "constant",
                  eval_every: int = 100, patience: int = 16,
                  floor_percentile: float | None = 10.0,
                  validation_fraction: float = 0.15, max_seconds: float | None = None,
-                 dataset: str | None = None, random_state: int = 0):
+                 warm_start: bool = False, dataset: str | None = None, random_state: int = 0):
         self.network = network
         self.network_params = network_params
         self.model_fps = model_fps
@@ -89,6 +102,8 @@ class NeuralModel(SpikeModel):
         self.baseline_window_s = baseline_window_s
         self.noise_levels = noise_levels
         self.acquisition_rates = acquisition_rates
+        self.synthetic = synthetic
+        self.synthetic_fraction = synthetic_fraction
         self.window_s = window_s
         self.balance_datasets = balance_datasets
         self.batch_size = batch_size
@@ -100,12 +115,14 @@ class NeuralModel(SpikeModel):
         self.floor_percentile = floor_percentile
         self.validation_fraction = validation_fraction
         self.max_seconds = max_seconds
+        self.warm_start = warm_start
         self.dataset = dataset
         self.random_state = random_state
 
     def _check_params(self) -> None:
         from ..nn import NETWORKS
         from ..training.losses import LOSSES
+        from ..training.synthetic import SYNTHETIC_SOURCES
 
         if self.network not in NETWORKS:
             raise InputError(f"unknown network {self.network!r}; choose from {', '.join(NETWORKS)}")
@@ -128,6 +145,12 @@ class NeuralModel(SpikeModel):
                     and value[0] <= value[1]):
                 raise InputError(f"{name} must be [low, high] with 0 < low <= high, or null; "
                                  f"got {value!r}")
+        if self.synthetic is not None and self.synthetic not in SYNTHETIC_SOURCES:
+            raise InputError(f"synthetic must be one of {', '.join(SYNTHETIC_SOURCES)} or null, "
+                             f"got {self.synthetic!r}")
+        if not (isinstance(self.synthetic_fraction, int | float)
+                and 0 <= self.synthetic_fraction < 1):
+            raise InputError(f"synthetic_fraction must be in [0, 1), got {self.synthetic_fraction!r}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise InputError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.baseline_window_s is not None and not (
@@ -176,7 +199,8 @@ class NeuralModel(SpikeModel):
         data = [data] if isinstance(data, TraceSet) else list(data)
         torch.manual_seed(self.random_state)
         window = int(round(self.window_s * self.network_fps))
-        names = sorted({ts.dataset for ts in data})
+        warm = self.warm_start and self._is_fitted()
+        names = self.dataset_names_ if warm else sorted({ts.dataset for ts in data})
         full = make_training_set(data, self.network_fps, self.smoothing_s, window, names,
                                  self.baseline_window_s)
         if not full.traces:
@@ -188,8 +212,12 @@ class NeuralModel(SpikeModel):
         is_val = np.array([n in held for n in full.neuron])
         train = full.subset(np.flatnonzero(~is_val))
         validation = full.subset(np.flatnonzero(is_val)) if is_val.any() else None
-        self.net_ = self._build(len(names))
-        self.dataset_names_ = names
+        if self.synthetic:
+            train = train.join(self._synthetic_set(data, held, names, window),
+                               self.synthetic_fraction)
+        if not warm:
+            self.net_ = self._build(len(names))
+            self.dataset_names_ = names
         noise_levels = tuple(self.noise_levels) if self.noise_levels else None
         result = train_network(
             self.net_, train, validation, window=window, batch_size=self.batch_size,
@@ -204,6 +232,19 @@ class NeuralModel(SpikeModel):
                           "validation_corr": result.best_validation_corr,
                           "history": result.history}
         return self
+
+    def _synthetic_set(self, data: list[TraceSet], held: set, names: list[str], window: int):
+        """Synthetic twins of the training neurons (none of ``held``); their dataset
+        index is -1, the unseen-dataset fallback of conditioned networks."""
+        from ..training import make_training_set, neuron_name
+        from ..training.synthetic import make_synthetic
+
+        keep = [ts.subset([neuron_name(ts.dataset, nid) not in held for nid in ts.neuron_ids])
+                for ts in data]
+        twins = make_synthetic(self.synthetic, [ts for ts in keep if ts.n_neurons],
+                               self.random_state)
+        return make_training_set(twins, self.network_fps, self.smoothing_s, window, names,
+                                 self.baseline_window_s)
 
     @property
     def _acquisition_rates(self) -> tuple[float, float] | None:

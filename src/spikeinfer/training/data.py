@@ -20,7 +20,9 @@ class TrainingSet:
     ``traces[i]`` and ``targets[i]`` (smoothed spikes per frame) are 1-D arrays
     of equal length; ``neuron[i]`` names the neuron (for validation splits),
     ``dataset[i]`` indexes ``dataset_names`` and ``native_fps[i]`` is the rate the
-    stretch was recorded at.
+    stretch was recorded at. ``synthetic[i]`` marks generated stretches
+    (:mod:`spikeinfer.training.synthetic`), which make up ``synthetic_fraction``
+    of the windows drawn when there are any.
     """
 
     traces: list[np.ndarray]
@@ -30,6 +32,12 @@ class TrainingSet:
     dataset_names: list[str]
     fps: float
     native_fps: np.ndarray
+    synthetic: np.ndarray | None = None
+    synthetic_fraction: float = 0.0
+
+    def __post_init__(self):
+        if self.synthetic is None:
+            self.synthetic = np.zeros(len(self.traces), dtype=bool)
 
     def sample_windows(self, n: int, window: int, rng: np.random.Generator,
                        noise_levels: tuple[float, float] | None = None,
@@ -55,6 +63,10 @@ class TrainingSet:
             groups = self.dataset[usable]
             totals = {g: p[groups == g].sum() for g in np.unique(groups)}
             p /= np.array([totals[g] for g in groups])
+        synthetic = self.synthetic[usable]
+        if synthetic.any() and not synthetic.all():
+            p[synthetic] *= self.synthetic_fraction / p[synthetic].sum()
+            p[~synthetic] *= (1 - self.synthetic_fraction) / p[~synthetic].sum()
         p /= p.sum()
         picks = rng.choice(usable, size=n, p=p)
         x = np.empty((n, window), dtype=np.float32)
@@ -88,7 +100,24 @@ class TrainingSet:
         keep = np.asarray(keep)
         return TrainingSet([self.traces[i] for i in keep], [self.targets[i] for i in keep],
                            [self.neuron[i] for i in keep], self.dataset[keep],
-                           self.dataset_names, self.fps, self.native_fps[keep])
+                           self.dataset_names, self.fps, self.native_fps[keep],
+                           self.synthetic[keep], self.synthetic_fraction)
+
+    def join(self, synthetic: TrainingSet, fraction: float) -> TrainingSet:
+        """This set plus the stretches of ``synthetic``, marked synthetic, drawn for
+        ``fraction`` of the windows."""
+        return TrainingSet(self.traces + synthetic.traces, self.targets + synthetic.targets,
+                           self.neuron + synthetic.neuron,
+                           np.concatenate([self.dataset, synthetic.dataset]), self.dataset_names,
+                           self.fps, np.concatenate([self.native_fps, synthetic.native_fps]),
+                           np.concatenate([self.synthetic, np.ones(len(synthetic.traces), bool)]),
+                           fraction)
+
+
+def neuron_name(dataset: str, neuron_id: str) -> str:
+    """The neuron a row records: rows ``"cell:1"``, ``"cell:2"`` (recordings of one
+    cell) are one neuron, so that validation holds out whole neurons."""
+    return f"{dataset}/{neuron_id.split(':')[0]}"
 
 
 def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
@@ -115,7 +144,7 @@ def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
                     trace = trace - compute_baseline(trace, fps, baseline_window_s)[0]
                 traces.append(trace.astype(np.float32))
                 targets.append(target.astype(np.float32))
-                neuron.append(f"{ts.dataset}/{nid.split(':')[0]}")
+                neuron.append(neuron_name(ts.dataset, nid))
                 dataset.append(names.index(ts.dataset) if ts.dataset in names else -1)
                 native_fps.append(ts.fps)
     return TrainingSet(traces, targets, neuron, np.array(dataset, dtype=np.int64), names, fps,
