@@ -111,3 +111,13 @@ def test_cross_validation_scores_every_dataset_once_and_reuses_results(datasets,
     assert summarise_cv(again) == summarise_cv(results)
     run(smoothing_s=0.1)  # other hyper-parameters: nothing is reused
     assert CountingOasis.fits == 6
+
+
+def test_a_hyper_parameter_added_later_at_its_default_keeps_stored_results():
+    from spikeinfer.evaluation.groundtruth import _same_params
+
+    defaults = {"a": 1, "new": None}
+    assert _same_params({"a": 1}, {"a": 1, "new": None}, defaults)
+    assert not _same_params({"a": 1}, {"a": 1, "new": "gan"}, defaults)
+    assert not _same_params({"a": 2, "new": None}, {"a": 1, "new": None}, defaults)
+    assert not _same_params(None, {"a": 1}, defaults)

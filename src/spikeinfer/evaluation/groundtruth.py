@@ -162,13 +162,16 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
     folds = make_folds(datasets, n_folds, random_state)
     results: dict = {"folds": folds, "fps": fps, "noise_level": noise_level, "models": {}}
     for name in model_names:
-        params = json.loads(json.dumps(make_model(name).get_params()))  # as stored
+        model = make_model(name)
+        params = _as_stored(model.get_params())
+        defaults = _as_stored(type(model)().get_params())
         per_fold = []
         for k, held_out in enumerate(folds):
             path = Path(results_dir) / f"{name}-fold{k}.json" if results_dir else None
             if path is not None and path.exists():
                 stored = json.loads(path.read_text())
-                if stored["held_out"] == held_out and stored.get("params") == params:
+                if stored["held_out"] == held_out and _same_params(stored.get("params"), params,
+                                                                   defaults):
                     per_fold.append(stored)
                     continue
                 log(f"{path}: other folds or hyper-parameters; not reused")
@@ -185,6 +188,17 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
                     json.dumps(doc, indent=1)), force=True)
         results["models"][name] = per_fold
     return results
+
+
+def _as_stored(params: dict) -> dict:
+    return json.loads(json.dumps(params))
+
+
+def _same_params(stored: dict | None, params: dict, defaults: dict) -> bool:
+    """Stored hyper-parameters equal ``params``; one added to the model since the result
+    was stored (absent from ``stored``) matches when it is at its default."""
+    return stored is not None and all(
+        stored.get(k, defaults.get(k)) == v for k, v in params.items())
 
 
 def _run_fold(model, data, held_out, fps, noise_level, random_state, progress, log, label):
