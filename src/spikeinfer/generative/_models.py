@@ -106,6 +106,23 @@ class _WindowModel:
             held = split_neurons(stretches.neuron, self.held_out_fraction, self.random_state)
         return stretches, set(held)
 
+    def _start_fit(self, data):
+        """Checks, a fresh network, the training neurons' windows, a sampler drawing
+        every dataset equally often, and Adam: what a window model's ``fit`` starts with."""
+        self._check_params()
+        torch.manual_seed(self.random_state)
+        stretches, held = self.prepare(data)
+        windows = make_windows(stretches, held, self.window, self.per_dataset, self.random_state)
+        train = windows.subset(~windows.held_out)
+        if not len(train.x):
+            raise InputError("no training windows: every neuron is held out")
+        self.net_ = self._build()
+        self.dataset_names_ = list(stretches.dataset_names)
+        self.held_out_neurons_ = held
+        draw = _balanced_sampler(train.dataset, self.batch_size,
+                                 np.random.default_rng(self.random_state))
+        return train, draw, torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
+
     def windows(self, data: Sequence[TraceSet] | Stretches) -> Windows:
         """The model's windows of ``data`` (training and held-out neurons)."""
         stretches, held = self.prepare(data)
@@ -168,6 +185,13 @@ def _tuples(d: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
+def _descend(optimizer, loss: torch.Tensor) -> None:
+    """One gradient step on ``loss``."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
 def _train_loop(model: _WindowModel, step_fn, progress: bool, every: int = 100) -> dict:
     """Run ``step_fn(step) -> dict of losses`` up to ``model.steps`` or ``max_seconds``;
     the history holds the losses averaged over each ``every`` steps."""
@@ -222,29 +246,15 @@ class SpikeClassifier(_WindowModel):
         return SpikeClassifierNet(ClassifierConfig(**_tuples(config or {})))
 
     def fit(self, data: Sequence[TraceSet] | Stretches, progress: bool = False) -> SpikeClassifier:
-        self._check_params()
-        torch.manual_seed(self.random_state)
-        stretches, held = self.prepare(data)
-        windows = make_windows(stretches, held, self.window, self.per_dataset, self.random_state)
-        train = windows.subset(~windows.held_out)
-        if not len(train.x):
-            raise InputError("no training windows: every neuron is held out")
-        self.net_ = self._build()
-        self.dataset_names_ = list(stretches.dataset_names)
-        self.held_out_neurons_ = held
+        train, draw, optimizer = self._start_fit(data)
         x = torch.from_numpy(train.x).unsqueeze(1)
         y = torch.from_numpy(train.has_spike.astype(np.float32))
-        draw = _balanced_sampler(train.dataset, self.batch_size,
-                                 np.random.default_rng(self.random_state))
-        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
 
         def step_fn(step):
             idx = torch.from_numpy(draw())
             self.net_.train()
             loss = F.binary_cross_entropy_with_logits(self._centre_logit(x[idx]), y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            _descend(optimizer, loss)
             return {"bce": loss.item()}
 
         self.training_ = _train_loop(self, step_fn, progress)
@@ -305,29 +315,15 @@ class WindowAutoencoder(_WindowModel):
 
     def fit(self, data: Sequence[TraceSet] | Stretches,
             progress: bool = False) -> WindowAutoencoder:
-        self._check_params()
-        torch.manual_seed(self.random_state)
-        stretches, held = self.prepare(data)
-        windows = make_windows(stretches, held, self.window, self.per_dataset, self.random_state)
-        train = windows.subset(~windows.held_out)
-        if not len(train.x):
-            raise InputError("no training windows: every neuron is held out")
-        self.net_ = self._build()
-        self.dataset_names_ = list(stretches.dataset_names)
-        self.held_out_neurons_ = held
+        train, draw, optimizer = self._start_fit(data)
         x = torch.from_numpy(train.x).unsqueeze(1)
-        draw = _balanced_sampler(train.dataset, self.batch_size,
-                                 np.random.default_rng(self.random_state))
-        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
 
         def step_fn(step):
             idx = torch.from_numpy(draw())
             self.net_.train()
             reconstruction, z, _, _ = self.net_(x[idx])
             loss = F.mse_loss(reconstruction, z)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            _descend(optimizer, loss)
             return {"mse_noise_units": loss.item()}
 
         self.training_ = _train_loop(self, step_fn, progress)
@@ -456,15 +452,11 @@ class ConditionalGAN(_WindowModel):
             judged = counts[..., w:]
             loss_d = (F.relu(1 - d(real[:, None, w:], judged, label)).mean()
                       + F.relu(1 + d(fake.detach()[:, None, w:], judged, label)).mean())
-            opt_d.zero_grad()
-            loss_d.backward()
-            opt_d.step()
+            _descend(opt_d, loss_d)
             adversarial = -d(fake[:, None, w:], judged, label).mean()
             l1 = (_box_smooth(fake, self.smooth_frames)
                   - _box_smooth(real, self.smooth_frames))[:, w:].abs().mean()
-            opt_g.zero_grad()
-            (adversarial + self.l1_weight * l1).backward()
-            opt_g.step()
+            _descend(opt_g, adversarial + self.l1_weight * l1)
             return {"d_loss": loss_d.item(), "g_adversarial": adversarial.item(),
                     "l1_smoothed": l1.item()}
 
