@@ -282,6 +282,9 @@ def test_benchmark_gt_scores_each_dataset_with_and_without_degradation(data_dir)
     again = run("benchmark", "gt", folder, "--model", "oasis", "--fps", 30, "--noise", 8,
                 "--seed", 1, "--json")
     assert json.loads(again.stdout) == json.loads(degraded.stdout)
+    (native_scores,), (noisy_scores,) = doc.values(), noisy.values()
+    assert "lag" not in native_scores
+    assert abs(noisy_scores["lag"]) <= 1  # frames at 30 Hz (searched over +-3)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -82,7 +82,25 @@ def test_score_datasets_reports_each_dataset(datasets):
         assert scores["n"] == 3
         assert scores["corr"] > 0.4  # single-frame bins at 30 Hz: spike timing counts
         assert abs(scores["bias"]) < 0.5
+        assert abs(scores["lag"]) <= 1
     assert abs(int(np.argmax(result["lag_corr"])) - 3) <= 1
+
+
+class LateModel(OasisModel):
+    """The true spikes, ``late`` frames late (a model with a known timing error)."""
+
+    late = 2
+
+    def predict_traceset(self, ts, progress=False):
+        counts = np.nan_to_num(ts.spike_counts())
+        return np.pad(counts, ((0, 0), (self.late, 0)))[:, :ts.n_frames]
+
+
+def test_each_dataset_reports_the_lag_of_its_output(datasets):
+    result = score_datasets(LateModel(), datasets, max_lag=4)
+    assert [s["lag"] for s in result["datasets"].values()] == [2, 2, 2]
+    assert int(np.argmax(result["lag_corr"])) - 4 == 2
+    assert "lag" not in score_datasets(LateModel(), datasets)["datasets"]["DS01-sim"]
 
 
 class CountingOasis(OasisModel):

@@ -202,14 +202,18 @@ def _json_out(result, output: Path | None):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the added noise.")
 @click.option("--json", "as_json", is_flag=True)
 def benchmark_gt_cmd(folders, model_name, fps, noise_level, seed, as_json):
-    """Score a model on CASCADE-format dataset FOLDERS, per dataset and overall."""
+    """Score a model on CASCADE-format dataset FOLDERS, per dataset and overall; with
+    --fps, also the lag (frames, positive: late) at which each dataset's output best
+    matches its spikes."""
     from .evaluation.groundtruth import format_datasets, score_datasets
     from .io import load_cascade_dataset
     from .models import load_model
 
     model = load_model(model_name)
     data = [ts for folder in folders for ts in load_cascade_dataset(folder, quiet=True)]
-    result = score_datasets(model, data, fps, noise_level, seed, progress=not as_json)
+    max_lag = round(0.1 * fps) if fps else 0
+    result = score_datasets(model, data, fps, noise_level, seed, max_lag=max_lag,
+                            progress=not as_json)
     if as_json:
         _json_out(result, None)
     else:

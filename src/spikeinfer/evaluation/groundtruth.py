@@ -98,10 +98,10 @@ def score_datasets(model: SpikeModel, data: Sequence[TraceSet], fps: float | Non
 
     Returns ``{dataset: {"n": recordings, "corr": mean Spikefinder correlation,
     "bias": (predicted - true) / true spikes pooled over the dataset}}`` and, with
-    ``max_lag``, ``"lag_corr"`` (see :func:`lag_correlations`) pooled over everything.
+    ``max_lag``, ``"lag_corr"`` (see :func:`lag_correlations`) pooled over everything
+    and each dataset's ``"lag"``, the frame lag of its best correlation.
     """
     per_dataset: dict[str, dict] = {}
-    lag_sum, lag_rows = np.zeros(2 * max_lag + 1), 0
     for i, ts in enumerate(data):
         ts = degrade(ts, fps, noise_level, random_state + i)
         with warnings.catch_warnings():
@@ -109,22 +109,26 @@ def score_datasets(model: SpikeModel, data: Sequence[TraceSet], fps: float | Non
             prediction = model.predict_traceset(ts, progress=progress)
         truth = ts.spike_counts()
         scores = score_neurons(prediction, truth, ts.fps)
-        entry = per_dataset.setdefault(ts.dataset, {"corr": [], "predicted": 0.0, "true": 0.0})
+        entry = per_dataset.setdefault(ts.dataset, {"corr": [], "predicted": 0.0, "true": 0.0,
+                                                    "lag_sum": np.zeros(2 * max_lag + 1)})
         entry["corr"].extend(scores["corr"].tolist())
         keep = np.isfinite(prediction) & np.isfinite(truth)
         entry["predicted"] += float(prediction[keep].sum())
         entry["true"] += float(truth[keep].sum())
         if max_lag:
-            lag_sum += lag_correlations(prediction, truth, max_lag) * len(truth)
-            lag_rows += len(truth)
+            entry["lag_sum"] += lag_correlations(prediction, truth, max_lag) * len(truth)
     result = {}
     for name, e in sorted(per_dataset.items()):
         corr = np.array(e["corr"])
         result[name] = {"n": len(corr),
                         "corr": float(np.nanmean(corr)) if np.isfinite(corr).any() else None,
                         "bias": (e["predicted"] - e["true"]) / e["true"] if e["true"] else None}
+        if max_lag:
+            result[name]["lag"] = int(np.argmax(e["lag_sum"])) - max_lag
     if max_lag:
-        return {"datasets": result, "lag_corr": (lag_sum / max(lag_rows, 1)).tolist()}
+        n_rows = sum(e["n"] for e in result.values())
+        pooled = sum(e["lag_sum"] for e in per_dataset.values()) / max(n_rows, 1)
+        return {"datasets": result, "lag_corr": pooled.tolist()}
     return {"datasets": result}
 
 
@@ -309,10 +313,13 @@ def format_cv(summary: dict, fps: float, noise_level: float) -> str:
 
 def format_datasets(result: dict, model_name: str) -> str:
     """Per-dataset table of :func:`score_datasets`."""
-    lines = [f"{'dataset':<40}{'n':>5}{'corr':>8}{'bias':>8}", "-" * 61]
     scores = result["datasets"]
+    with_lag = all("lag" in s for s in scores.values())
+    lines = [f"{'dataset':<40}{'n':>5}{'corr':>8}{'bias':>8}" + ("  lag" if with_lag else ""),
+             "-" * (61 + 5 * with_lag)]
     for d, s in scores.items():
-        lines.append(f"{d[:40]:<40}{s['n']:>5}{_fmt(s['corr']):>8}{_fmt(s['bias']):>8}")
+        lines.append(f"{d[:40]:<40}{s['n']:>5}{_fmt(s['corr']):>8}{_fmt(s['bias']):>8}"
+                     + (f"{s['lag']:>+5d}" if with_lag else ""))
     means = _means(scores)
     lines.append(f"{'mean over datasets (' + model_name + ')':<45}{_fmt(means['mean_corr']):>8}"
                  f"{_fmt(means['mean_bias']):>8}")
