@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikeinfer import DataWarning, InputError
+from spikeinfer import DataWarning, InputError, TraceSet
 from spikeinfer.io import load_cascade_dataset
 from spikeinfer.models import NeuralModel, load_model
 from spikeinfer.nn import DefaultNet
@@ -104,6 +104,36 @@ def test_correlation_trained_output_is_scaled_to_spikes(ds09):
     predicted = np.nansum(model.predict(train.traces, train.fps))
     true = sum(len(s) for s in train.spike_times)
     assert predicted == pytest.approx(true, rel=0.5)
+
+
+class _Scaled(torch.nn.Module):
+    """A stand-in network whose output is its input times a per-dataset gain."""
+
+    def __init__(self, gains):
+        super().__init__()
+        self.gains = torch.tensor(gains)
+
+    def forward(self, x, dataset):
+        return x[:, 0] * self.gains[dataset][:, None]
+
+
+def test_output_scale_is_the_geometric_mean_over_datasets():
+    # Traces equal to the spike targets, read 4x too high on a sparse dataset and
+    # 0.25x on a busy one: the geometric mean of the two ratios is 1, whereas the
+    # pooled ratio would follow the busy dataset.
+    rng = np.random.default_rng(0)
+    sets = []
+    for name, rate in (("sparse", 0.02), ("busy", 0.5)):
+        counts = rng.poisson(rate, size=(4, 3000)).astype(float)
+        spikes = tuple(np.repeat(np.flatnonzero(c) / 30.0 + 1e-4, c[c > 0].astype(int))
+                       for c in counts)
+        sets.append(TraceSet(counts, 30.0, spike_times=spikes, dataset=name))
+    data = make_training_set(sets, 30.0, 0.0, 300, ["busy", "sparse"])
+    model = NeuralModel(floor_percentile=None, acquisition_rates=None)
+    model.net_ = _Scaled([0.25, 4.0])
+    assert model._spikes_per_output(data, 300, None) == pytest.approx(1.0, rel=1e-6)
+    model.net_ = _Scaled([2.0, 2.0])
+    assert model._spikes_per_output(data, 300, None) == pytest.approx(0.5, rel=1e-6)
 
 
 def _high_band_power(x: np.ndarray, fps: float, above_hz: float) -> float:

@@ -252,18 +252,25 @@ class NeuralModel(SpikeModel):
 
     @torch.no_grad()
     def _spikes_per_output(self, data, window: int, noise_levels) -> float:
-        """True over predicted spikes on training windows: the factor that makes the
-        output sum to spike counts (a correlation loss leaves the scale free)."""
+        """The factor that makes the output sum to spike counts (a correlation loss
+        leaves the scale free): the geometric mean over training datasets of true over
+        predicted spikes on training windows, so that the datasets that fire most do not
+        set the scale for all."""
         from ..nn import flush_denormals
 
-        x, y, d = data.sample_windows(256, window, np.random.default_rng(self.random_state + 2),
+        x, y, d = data.sample_windows(1024, window, np.random.default_rng(self.random_state + 2),
                                       noise_levels, self.balance_datasets,
                                       self._acquisition_rates)
         self.net_.eval()
         with flush_denormals():
-            rate = self.net_(torch.from_numpy(x)[:, None], torch.from_numpy(d)).numpy()
-        predicted = float(self._above_floor(rate).sum())
-        return float(y.sum()) / predicted if predicted > 0 else 1.0
+            rate = np.concatenate([self.net_(torch.from_numpy(x[i:i + 256])[:, None],
+                                             torch.from_numpy(d[i:i + 256])).numpy()
+                                   for i in range(0, len(x), 256)])
+        predicted = self._above_floor(rate).sum(axis=1)
+        true = y.sum(axis=1)
+        ratios = [true[d == k].sum() / predicted[d == k].sum() for k in np.unique(d)
+                  if true[d == k].sum() > 0 and predicted[d == k].sum() > 0]
+        return float(np.exp(np.mean(np.log(ratios)))) if ratios else 1.0
 
     def _above_floor(self, rate: np.ndarray) -> np.ndarray:
         """``rate`` (..., time) minus its ``floor_percentile`` along time, clipped at zero."""
