@@ -260,3 +260,20 @@ def test_warm_start_goes_on_from_the_fitted_weights(ds09):
     assert not all(torch.allclose(before[k], model.net_.state_dict()[k]) for k in before)
     with pytest.raises(InputError, match="no parameter 'warmstart'"):
         model.set_params(warmstart=True)
+
+
+def test_prediction_on_threads_matches_one_thread_and_restores_torch():
+    model = load_model("default")
+    x = np.random.default_rng(0).normal(0, 0.1, (5, 3000))
+    x[1, 2000:] = np.nan
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = model.predict(x, 30.0)
+        torch.set_num_threads(3)
+        threaded = model.predict(x, 30.0)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(np.isnan(one), np.isnan(x))
+    np.testing.assert_allclose(threaded, one, rtol=1e-6, atol=1e-9)

@@ -6,7 +6,7 @@ import inspect
 import json
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -125,21 +125,23 @@ class SpikeModel(ABC):
         x, fps = check_traces(np.atleast_2d(traces) if one_d else traces, fps,
                               self.min_frames, self.fps_range)
         out = np.full(x.shape, np.nan, dtype=x.dtype)
-        skipped = flat = 0
-        rows = range(x.shape[0])
-        if progress:
-            from tqdm.auto import tqdm
-
-            rows = tqdm(rows, desc=f"{self.architecture}", unit="neuron")
-        for i in rows:
+        runs, skipped, flat = [], 0, 0
+        for i in range(x.shape[0]):
             for start, stop in finite_runs(x[i]):
                 if stop - start < self.min_frames:
                     skipped += stop - start
-                    continue
-                if np.ptp(x[i, start:stop]) == 0:
+                elif np.ptp(x[i, start:stop]) == 0:
                     flat += stop - start
-                    continue
-                out[i, start:stop] = self._predict_run(x[i, start:stop], fps)
+                else:
+                    runs.append((i, start, stop))
+        results = self._map_runs(lambda run: self._predict_run(x[run[0], run[1]:run[2]], fps),
+                                 runs)
+        if progress:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(runs), desc=self.architecture, unit="trace")
+        for (i, start, stop), prediction in zip(runs, results):
+            out[i, start:stop] = prediction
         if skipped:
             warnings.warn(f"{skipped} frames in stretches shorter than {self.min_frames} "
                           "frames between NaNs were left NaN", DataWarning, stacklevel=2)
@@ -147,6 +149,10 @@ class SpikeModel(ABC):
             warnings.warn(f"{flat} frames in constant stretches between NaNs were left NaN",
                           DataWarning, stacklevel=2)
         return out[0] if one_d else out
+
+    def _map_runs(self, predict_run, runs: list) -> Iterator[np.ndarray]:
+        """``predict_run`` over the finite stretches ``runs``, in order."""
+        return map(predict_run, runs)
 
     def predict_traceset(self, ts: TraceSet, progress: bool = False) -> np.ndarray:
         """:meth:`predict` on a TraceSet; errors name its source file."""

