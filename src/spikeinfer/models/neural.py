@@ -267,11 +267,11 @@ class NeuralModel(SpikeModel):
             rate = np.concatenate([self.net_(torch.from_numpy(x[i:i + 256])[:, None],
                                              torch.from_numpy(d[i:i + 256])).numpy()
                                    for i in range(0, len(x), 256)])
-        predicted = self._above_floor(rate).sum(axis=1)
-        true = y.sum(axis=1)
-        ratios = [true[d == k].sum() / predicted[d == k].sum() for k in np.unique(d)
-                  if true[d == k].sum() > 0 and predicted[d == k].sum() > 0]
-        return float(np.exp(np.mean(np.log(ratios)))) if ratios else 1.0
+        _, group = np.unique(d, return_inverse=True)
+        true = np.bincount(group, y.sum(axis=1))
+        predicted = np.bincount(group, self._above_floor(rate).sum(axis=1))
+        keep = (true > 0) & (predicted > 0)
+        return float(np.exp(np.mean(np.log(true[keep] / predicted[keep])))) if keep.any() else 1.0
 
     def _above_floor(self, rate: np.ndarray) -> np.ndarray:
         """``rate`` (..., time) minus its ``floor_percentile`` along time, clipped at zero."""
