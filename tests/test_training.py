@@ -277,3 +277,36 @@ def test_prediction_on_threads_matches_one_thread_and_restores_torch():
         torch.set_num_threads(threads)
     np.testing.assert_array_equal(np.isnan(one), np.isnan(x))
     np.testing.assert_allclose(threaded, one, rtol=1e-6, atol=1e-9)
+
+
+def _periodic_spikes_set(period: int = 100, tau: float = 10.0) -> TrainingSet:
+    """A neuron firing every ``period`` frames, each spike a decay of ``tau`` frames."""
+    target = np.zeros(6000, dtype=np.float32)
+    target[::period] = 1.0
+    kernel = np.exp(-np.arange(200) / tau)
+    trace = np.convolve(target, kernel)[:6000].astype(np.float32)
+    return TrainingSet([trace], [target], ["n0"], np.array([0]), ["periodic"], 30.0,
+                       np.array([30.0]))
+
+
+def _period(x: np.ndarray) -> int:
+    """The lag (frames) of the highest autocorrelation past the first decay."""
+    x = x - x.mean()
+    corr = np.correlate(x, x, "full")[len(x) - 1:]
+    return int(np.argmax(corr[20:300]) + 20)
+
+
+@pytest.mark.parametrize("stretch, spikes, period", [(2.0, 12, 50), (0.5, 3, 200)])
+def test_time_stretch_speeds_up_or_slows_down_windows_keeping_spikes(stretch, spikes, period):
+    training = _periodic_spikes_set()
+    x, y, _ = training.sample_windows(8, 600, np.random.default_rng(0),
+                                      time_stretch=(stretch, stretch))
+    # Twice (half) the recording in a window: twice (half) the spikes, the same count
+    # per spike, and the firing period (and so the decay) in half (twice) the frames.
+    np.testing.assert_allclose(y.sum(axis=1), spikes, atol=1.0)
+    assert all(abs(_period(row) - period) <= 1 for row in x)
+    # Without a stretch, windows are the recording's own frames.
+    x, y, _ = training.sample_windows(8, 600, np.random.default_rng(0))
+    np.testing.assert_allclose(y.sum(axis=1), 6, atol=1.0)
+    assert all(_period(row) == 100 for row in x)
+

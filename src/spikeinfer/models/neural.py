@@ -43,6 +43,11 @@ class NeuralModel(SpikeModel):
         Range (Hz) of frame rates that training windows are made as if recorded at
         (log-uniform; see :meth:`~spikeinfer.training.TrainingSet.sample_windows`);
         None keeps each recording's own rate.
+    time_stretch : tuple of float, default=None
+        Range of factors by which training windows are sped up in time (log-uniform,
+        spike counts kept; see :meth:`~spikeinfer.training.TrainingSet.sample_windows`),
+        so that the network meets faster and slower indicators than the training
+        data's; None keeps their time course.
     synthetic : {"simulator", "gan"}, default=None
         Also train on twins of the training neurons: their real spike trains with
         fluorescence from the simulator (kinetics drawn per neuron from a broad
@@ -86,6 +91,7 @@ class NeuralModel(SpikeModel):
                  baseline_window_s: float | None = 60.0,
                  noise_levels: tuple[float, float] = (0.5, 5.0),
                  acquisition_rates: tuple[float, float] | None = None,
+                 time_stretch: tuple[float, float] | None = None,
                  synthetic: str | None = None, synthetic_fraction: float = 0.25,
                  window_s: float = 20.0,
                  balance_datasets: bool = True, batch_size: int = 32, steps: int = 3000,
@@ -103,6 +109,7 @@ class NeuralModel(SpikeModel):
         self.baseline_window_s = baseline_window_s
         self.noise_levels = noise_levels
         self.acquisition_rates = acquisition_rates
+        self.time_stretch = time_stretch
         self.synthetic = synthetic
         self.synthetic_fraction = synthetic_fraction
         self.window_s = window_s
@@ -138,7 +145,7 @@ class NeuralModel(SpikeModel):
             if not isinstance(value, int | float) or not np.isfinite(value) or value < 0 or (
                     name in positive and value == 0):
                 raise InputError(f"{name} must be a {kind} number, got {value!r}")
-        for name in ("noise_levels", "acquisition_rates"):
+        for name in ("noise_levels", "acquisition_rates", "time_stretch"):
             value = getattr(self, name)
             if value is not None and not (
                     isinstance(value, list | tuple) and len(value) == 2
@@ -225,6 +232,7 @@ class NeuralModel(SpikeModel):
             steps=self.steps, learning_rate=self.learning_rate, loss=self.loss,
             noise_levels=noise_levels, balance_datasets=self.balance_datasets,
             acquisition_rates=self._acquisition_rates, lr_schedule=self.lr_schedule,
+            time_stretch=tuple(self.time_stretch) if self.time_stretch else None,
             bin_frames=max(1, int(round(self.corr_bin_s * self.network_fps))),
             eval_every=self.eval_every, patience=self.patience, random_state=self.random_state,
             max_seconds=self.max_seconds, progress=progress)

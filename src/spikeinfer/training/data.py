@@ -42,7 +42,8 @@ class TrainingSet:
     def sample_windows(self, n: int, window: int, rng: np.random.Generator,
                        noise_levels: tuple[float, float] | None = None,
                        balance_datasets: bool = False,
-                       acquisition_rates: tuple[float, float] | None = None):
+                       acquisition_rates: tuple[float, float] | None = None,
+                       time_stretch: tuple[float, float] | None = None):
         """``n`` random windows, (n, window) inputs, targets, and dataset indices.
 
         Stretches are drawn in proportion to their length, or, with
@@ -54,7 +55,10 @@ class TrainingSet:
         drawn log-uniformly from that range (band-limited to it, noise added at
         it, then brought back to :attr:`fps`); rates above the stretch's own
         change nothing. A model trained so reads slow recordings, which reach it
-        upsampled and smooth, the way it reads fast ones.
+        upsampled and smooth, the way it reads fast ones. With ``time_stretch``,
+        each window is ``s`` times as much recording (``s`` log-uniform in that
+        range) resampled to the window's length, spike counts kept: ``s > 1`` makes
+        an indicator faster and its neuron fire faster, ``s < 1`` slower.
         """
         lengths = np.array([len(t) for t in self.traces])
         usable = np.flatnonzero(lengths >= window)
@@ -72,13 +76,21 @@ class TrainingSet:
         x = np.empty((n, window), dtype=np.float32)
         y = np.empty((n, window), dtype=np.float32)
         for j, i in enumerate(picks):
-            start = rng.integers(0, lengths[i] - window + 1)
-            native = min(self.native_fps[i], self.fps)
+            # A stretch of small numerator and denominator keeps the resampling filter short.
+            stretch = 1.0 if time_stretch is None else float(Fraction(
+                np.exp(rng.uniform(*np.log(time_stretch)))).limit_denominator(10))
+            span = min(round(window * stretch), lengths[i])
+            start = rng.integers(0, lengths[i] - span + 1)
+            trace = self.traces[i][start:start + span]
+            target = self.targets[i][start:start + span]
+            if span != window:
+                trace, target = _stretch(trace, target, window)
+            native = min(self.native_fps[i] * span / window, self.fps)
             rate = native if acquisition_rates is None else min(
                 native, np.exp(rng.uniform(*np.log(acquisition_rates))))
             level = rng.uniform(*noise_levels) if noise_levels is not None else None
-            x[j] = self._acquire(self.traces[i][start:start + window], native, rate, level, rng)
-            y[j] = self.targets[i][start:start + window]
+            x[j] = self._acquire(trace, native, rate, level, rng)
+            y[j] = target
         return x, y, self.dataset[picks]
 
     def _acquire(self, trace: np.ndarray, native: float, rate: float, level: float | None,
@@ -112,6 +124,15 @@ class TrainingSet:
                            self.fps, np.concatenate([self.native_fps, synthetic.native_fps]),
                            np.concatenate([self.synthetic, np.ones(len(synthetic.traces), bool)]),
                            fraction)
+
+
+def _stretch(trace: np.ndarray, target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``trace`` and ``target`` (spikes per frame) brought to ``n`` frames: the trace by
+    anti-aliased resampling, the target by re-binning its cumulative count."""
+    count = np.concatenate([[0.0], np.cumsum(target, dtype=np.float64)])
+    edges = np.arange(n + 1) * len(trace) / n
+    return (resample_trace(trace, len(trace), n),
+            np.diff(np.interp(edges, np.arange(len(count)), count)))
 
 
 def neuron_name(dataset: str, neuron_id: str) -> str:

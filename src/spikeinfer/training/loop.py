@@ -54,13 +54,16 @@ def train_network(net: torch.nn.Module, train: TrainingSet, validation: Training
                   noise_levels: tuple[float, float] | None, bin_frames: int = 1,
                   balance_datasets: bool = False,
                   acquisition_rates: tuple[float, float] | None = None,
-                  lr_schedule: str = "constant", eval_every: int = 100, patience: int = 10, random_state: int = 0,
-                  max_seconds: float | None = None, progress: bool = True) -> TrainResult:
+                  time_stretch: tuple[float, float] | None = None,
+                  lr_schedule: str = "constant", eval_every: int = 100, patience: int = 10,
+                  random_state: int = 0, max_seconds: float | None = None,
+                  progress: bool = True) -> TrainResult:
     """Train ``net`` with Adam on random windows; keep the weights of the best validation step.
 
     Validation windows are drawn once (fixed seed) from held-out neurons, with the
-    same augmentation and dataset balance; training stops after ``patience``
-    evaluations without improvement, after ``steps`` steps, or after ``max_seconds``.
+    same augmentation (``time_stretch`` aside: they keep real time courses) and dataset
+    balance; training stops after ``patience`` evaluations without improvement, after
+    ``steps`` steps, or after ``max_seconds``.
     ``lr_schedule`` "cosine" decays the learning rate to zero over ``steps``.
     """
     rng = np.random.default_rng(random_state)
@@ -83,7 +86,8 @@ def train_network(net: torch.nn.Module, train: TrainingSet, validation: Training
         bar = tqdm(range(1, steps + 1), desc="training", disable=not progress, unit="step")
         running = []
         for step in bar:
-            batch = _to_tensors(*train.sample_windows(batch_size, window, rng, **augment))
+            batch = _to_tensors(*train.sample_windows(batch_size, window, rng, **augment,
+                                                      time_stretch=time_stretch))
             running.append(train_step(net, optimizer, loss_fn, batch, bin_frames))
             if scheduler is not None:
                 scheduler.step()
