@@ -27,7 +27,8 @@ ESTIMATOR_NAMES = ("oasis", "default", "elephant", "attended", "conv16")
 #: chosen by grouped cross-validation (closing notes of the neural-model issue).
 RECIPES: dict[str, dict] = {
     "conv16": {"loss": "corr"},
-    "default": {"loss": "mse+corr", "acquisition_rates": [5.0, 60.0], "smoothing_s": 0.025},
+    "default": {"loss": "mse+corr", "acquisition_rates": [5.0, 60.0], "smoothing_s": 0.025,
+                "time_stretch": [1.0, 1.5]},
 }
 
 __all__ = ["ARCHITECTURES", "ESTIMATOR_NAMES", "RECIPES", "ModelCard", "NeuralModel",
