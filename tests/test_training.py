@@ -301,12 +301,11 @@ def test_time_stretch_speeds_up_or_slows_down_windows_keeping_spikes(stretch, sp
     training = _periodic_spikes_set()
     x, y, _ = training.sample_windows(8, 600, np.random.default_rng(0),
                                       time_stretch=(stretch, stretch))
-    # Twice (half) the recording in a window: twice (half) the spikes, the same count
-    # per spike, and the firing period (and so the decay) in half (twice) the frames.
+    # Twice (half) the recording in a window: twice (half) the spikes, and the firing
+    # period (and so the decay) in half (twice) the frames.
     np.testing.assert_allclose(y.sum(axis=1), spikes, atol=1.0)
     assert all(abs(_period(row) - period) <= 1 for row in x)
     # Without a stretch, windows are the recording's own frames.
     x, y, _ = training.sample_windows(8, 600, np.random.default_rng(0))
     np.testing.assert_allclose(y.sum(axis=1), 6, atol=1.0)
     assert all(_period(row) == 100 for row in x)
-
