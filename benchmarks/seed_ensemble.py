@@ -12,8 +12,9 @@ seed-to-seed scatter (variance), and an ensemble is not worth its prediction tim
 Usage: ``OMP_NUM_THREADS=1 python benchmarks/seed_ensemble.py [--data DIR] [--fold 0]
 [--seeds 0 1]`` (each network about 5-8 min on one thread, depending on the machine's load)
 
-Measured (the default recipe before time stretching; seed 0 reproduces the stored
-``benchmarks/results/cv`` folds exactly), mean correlation, native / 30 Hz nu 4:
+Measured before ``time_stretch`` joined the default recipe (seed 0 reproduces that
+recipe's folds in ``benchmarks/results/screens/no-stretch``), mean correlation,
+native / 30 Hz nu 4:
 
 ========  ===============  ===============  ===============
 fold      seed 0           seed 1           mean of seeds
