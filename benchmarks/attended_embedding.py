@@ -33,7 +33,7 @@ def same_minus_different(indicators: list, matrix: np.ndarray) -> float:
 
 
 def permutation_p(names, matrix, n_permutations=5000, seed=0) -> float:
-    """One-sided p of the same-minus-different cosine under shuffled indicator labels."""
+    """Two-sided p of the same-minus-different cosine under shuffled indicator labels."""
     keep = [k for k, n in enumerate(names) if dataset_indicator(n) is not None]
     labels = [dataset_indicator(names[k]) for k in keep]
     sub = matrix[np.ix_(keep, keep)]
@@ -63,6 +63,7 @@ def main() -> None:
               f"same indicator {s['within']:.3f} ({s['n_within']} pairs), different "
               f"{s['between']:.3f} ({s['n_between']}); permutation p "
               f"{permutation_p(names, cos):.2f}")
+    names, cos = embedding_cosine_similarity(model, centred=True)
     inh = np.array([is_inhibitory(n) for n in names])
     i, j = np.triu_indices(len(names), 1)
     within = inh[i] == inh[j]

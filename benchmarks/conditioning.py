@@ -24,12 +24,12 @@ traces that are scored (native, or resampled to 30 Hz with noise added); recordi
 with no trace long enough for the properties (8 s) do not vote.
 
 Usage: ``OMP_NUM_THREADS=1 python benchmarks/conditioning.py [--data DIR]
-[--folds 2 3] [--results benchmarks/results/conditioning] [--recipe 150s|current]
-[--oracle]``; ``--oracle``
-also scores every training dataset's conditioning at the native rate (an upper bound
-for choosing one; about 13 min a fold). Trained fold models are
-kept in ``RESULTS/foldK-attended/`` and per-fold scores in ``RESULTS/foldK.json``;
-reruns reuse both.
+[--folds 2 3] [--recipe 150s|current] [--results DIR] [--oracle]``; ``--oracle`` also
+scores every training dataset's conditioning at the native rate (an upper bound for
+choosing one; about 13 min a fold). RESULTS defaults to
+``benchmarks/results/conditioning`` (``recipe-current/`` in it for ``--recipe current``);
+trained fold models are kept in ``RESULTS/foldK-attended/`` and per-fold scores in
+``RESULTS/foldK.json``, and reruns reuse both.
 """
 
 from __future__ import annotations
@@ -204,11 +204,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--folds", type=int, nargs="+", default=[2, 3])
-    parser.add_argument("--results", type=Path, default=Path("benchmarks/results/conditioning"))
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="150s")
+    parser.add_argument("--results", type=Path,
+                        help="default: benchmarks/results/conditioning, and its recipe-current/ "
+                             "for --recipe current (stored models are reused by folder)")
     parser.add_argument("--oracle", action="store_true",
                         help="also score every training dataset's conditioning (native rate)")
     args = parser.parse_args()
+    if args.results is None:
+        args.results = Path("benchmarks/results/conditioning") / (
+            "recipe-current" if args.recipe == "current" else "")
 
     data = load_ground_truth(args.data)
     folds = make_folds(sorted({ts.dataset for ts in data}), 5)
