@@ -314,7 +314,7 @@ def test_benchmark_speed_reports_time_memory_and_ratio():
                                          ("1.train.calcium.csv", ["--fps", 100])])
 def test_simulate_writes_traces_with_their_spikes(tmp_path, name, extra):
     from spikeinfer.io import load_counts, load_traces
-    from spikeinfer.preprocess import compute_noise_level
+    from spikeinfer.signals import compute_noise_level
 
     out = tmp_path / name
     result = run("simulate", "-o", out, "--indicator", "GCaMP6s", "--neurons", 3,

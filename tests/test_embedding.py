@@ -23,7 +23,8 @@ from spikeinfer.embedding import (
     normalise_cross_prediction,
 )
 from spikeinfer.exceptions import InputError, NotFittedError
-from spikeinfer.simulate import noise_std_for_level, simulate_recording
+from spikeinfer.signals import noise_std_for_level
+from spikeinfer.simulate import simulate_recording
 
 IDX = {name: i for i, name in enumerate(PROPERTY_NAMES)}
 

@@ -16,7 +16,7 @@ from spikeinfer.evaluation.groundtruth import (
     summarise_cv,
 )
 from spikeinfer.models import OasisModel
-from spikeinfer.preprocess import compute_noise_level
+from spikeinfer.signals import compute_noise_level
 from spikeinfer.simulate import simulate_recording
 
 NAMES = ["DS01-a", "DS02-b", "DS16-c", "spikefinder-5", "DS22-inh", "DS24-inh", "DS30-d",

@@ -4,7 +4,8 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from spikeinfer.evaluation import bin_frames, mean_scores, score_neuron, score_neurons
+from spikeinfer.evaluation import mean_scores, score_neuron, score_neurons
+from spikeinfer.signals import bin_frames
 from spikeinfer.io import load_counts
 
 

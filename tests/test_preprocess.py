@@ -4,15 +4,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spikeinfer import InputError, TraceSet
-from spikeinfer.preprocess import (
+from spikeinfer.preprocess import compute_dff, resample_traceset
+from spikeinfer.signals import (
     bin_spike_times,
-    compute_dff,
     compute_noise_level,
     counts_to_spike_times,
+    noise_std_for_level,
     resample_trace,
-    resample_traceset,
 )
-from spikeinfer.simulate import noise_std_for_level
 
 rates = st.sampled_from([7.5, 15.0, 25.0, 30.0, 60.0, 100.0, 158.28])
 

@@ -7,7 +7,7 @@ import pytest
 
 from spikeinfer.exceptions import InputError
 from spikeinfer.io import load_counts, load_spikefinder, load_traces
-from spikeinfer.preprocess import compute_noise_level
+from spikeinfer.signals import compute_noise_level
 from spikeinfer.simulate import (
     INDICATORS,
     compute_calcium,

@@ -11,7 +11,8 @@ from spikeinfer import DataWarning, InputError, TraceSet
 from spikeinfer.io import load_cascade_dataset
 from spikeinfer.models import NeuralModel, load_model
 from spikeinfer.nn import DefaultNet
-from spikeinfer.preprocess import add_noise_to_level, compute_noise_level
+from spikeinfer.preprocess import add_noise_to_level
+from spikeinfer.signals import compute_noise_level
 from spikeinfer.training import TrainingSet, make_training_set, train_network
 from spikeinfer.training.loop import _to_tensors, validation_score
 

@@ -94,7 +94,7 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, forc
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
 def evaluate(pred, truth, fps, as_json):
     """Score predictions PRED against true spike counts TRUTH (Spikefinder protocol)."""
-    from .data import check_fps
+    from .signals import check_fps
     from .evaluation import MEASURES, mean_scores, score_neurons
     from .io import SPIKEFINDER_FPS, detect_format, load_counts
 
@@ -488,7 +488,7 @@ def adapt(input_path, output, fps, model_name, data_dir, embedding_name, n_neare
 def simulate(output, indicator, n_neurons, duration_s, fps, noise_level, rate_hz, spike_pattern,
              amplitude_cv, drift_dff, neuropil, shot_noise, seed, fmt, force):
     """Simulate a recording with its true spikes (training or test data)."""
-    from .data import check_fps
+    from .signals import check_fps
     from .simulate import save_simulation, simulate_recording, simulation_paths
 
     fps = check_fps(fps, "--fps: ")
@@ -556,7 +556,7 @@ def indicators_fit(data_dir, fps, output, force):
     import shlex
     import time
 
-    from .data import check_fps
+    from .signals import check_fps
     from .evaluation.groundtruth import is_inhibitory, load_ground_truth
     from .io import write_atomically
     from .simulate import fit_indicator_table, format_indicator_table

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .exceptions import InputError
+from .signals import bin_spike_times, check_fps
 
 
 def _valid_lengths(traces: np.ndarray) -> np.ndarray:
@@ -102,8 +103,6 @@ class TraceSet:
         """Ground-truth spikes per frame, shape (n_neurons, n_frames), NaN past each row's length."""
         if self.spike_times is None:
             raise InputError(f"{self._where()}no ground-truth spikes in this trace set")
-        from .preprocess import bin_spike_times
-
         counts = np.full(self.traces.shape, np.nan)
         for i, (spikes, length) in enumerate(zip(self.spike_times, self.lengths)):
             counts[i, :length] = bin_spike_times(spikes, self.fps, length)
@@ -121,16 +120,3 @@ class TraceSet:
         name = f"{self.dataset!r}, " if self.dataset else ""
         return (f"TraceSet({name}{self.n_neurons} neurons x {self.n_frames} frames "
                 f"at {self.fps:g} Hz{gt})")
-
-
-def check_fps(fps, where: str = "") -> float:
-    """Validate a frame rate in Hz; the one place that decides what is absurd."""
-    if fps is None:
-        raise InputError(f"{where}the frame rate is unknown; pass --fps (Hz)")
-    try:
-        fps = float(fps)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}frame rate {fps!r} is not a number") from None
-    if not np.isfinite(fps) or not 0.5 <= fps <= 10_000:
-        raise InputError(f"{where}frame rate {fps:g} Hz is outside 0.5-10000 Hz")
-    return fps

@@ -24,8 +24,8 @@ from torch.nn import functional as F
 
 from ..data import TraceSet
 from ..exceptions import InputError
-from ..models.base import finite_runs
-from ..preprocess import bin_spike_times, compute_baseline, resample_trace
+from ..preprocess import compute_baseline
+from ..signals import bin_spike_times, binned_correlation, finite_runs, resample_trace
 
 
 @dataclass(frozen=True)
@@ -195,18 +195,6 @@ def _fit_one(neuron: _Neuron, config: TinyCNNConfig, steps: int, window: int, ba
     return net
 
 
-def _correlation(prediction: np.ndarray, counts: np.ndarray, bin_frames: int) -> float:
-    """Pearson correlation in bins of ``bin_frames`` frames; 0 for a constant prediction."""
-    n = len(counts) // bin_frames * bin_frames
-    p = prediction[:n].reshape(-1, bin_frames).sum(1)
-    t = counts[:n].reshape(-1, bin_frames).sum(1)
-    if np.ptp(t) == 0:
-        return np.nan
-    if np.ptp(p) == 0:
-        return 0.0
-    return float(np.corrcoef(p, t)[0, 1])
-
-
 def compute_cross_prediction(data: Sequence[TraceSet], neurons_per_dataset: int = 4, *,
                              fps: float = 30.0, steps: int = 300, window_s: float = 8.0,
                              batch_size: int = 16, learning_rate: float = 3e-3,
@@ -278,7 +266,9 @@ def compute_cross_prediction(data: Sequence[TraceSet], neurons_per_dataset: int 
         with torch.no_grad():
             for i, target in enumerate(neurons):
                 prediction = net(inputs[i]).numpy()[0].astype(np.float64)
-                matrix[i, j] = _correlation(prediction, target.counts, bin_frames)
+                corr = binned_correlation(prediction, target.counts, fps, bin_s)
+                # a constant prediction (a network that learned nothing) scores 0
+                matrix[i, j] = 0.0 if np.isnan(corr) and np.ptp(prediction) == 0 else corr
         if log and (j + 1) % 10 == 0:
             log(f"cross-prediction: {j + 1}/{len(neurons)} networks, "
                 f"{time.perf_counter() - start:.0f} s")

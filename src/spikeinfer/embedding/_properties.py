@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal, stats
 
-from ..data import check_fps
-from ..preprocess import compute_noise_level, resample_trace
+from ..signals import check_fps, compute_noise_level, resample_trace
 
 #: Rate (Hz) at which every property but the noise level is computed.
 PROPERTY_FPS = 8.0
@@ -65,7 +64,7 @@ def compute_properties(traces: np.ndarray, fps: float) -> np.ndarray:
       times the original rate, which a slow recording cannot hold (upsampling leaves
       them empty, and frame rate alone would then set them);
     - ``noise_level``: CASCADE's nu at the original rate
-      (:func:`spikeinfer.preprocess.compute_noise_level`).
+      (:func:`spikeinfer.signals.compute_noise_level`).
 
     Variance and kurtosis are on a log scale because they span orders of magnitude
     across datasets and would otherwise dominate any average or distance.

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
-from ..models.base import SpikeModel, finite_runs
+from ..models.base import SpikeModel
+from ..signals import finite_runs
 from ..preprocess import add_noise_to_level, resample_traceset
 from .benchmark import _fmt
 from .metrics import score_neurons

@@ -15,26 +15,10 @@ import numpy as np
 from scipy import ndimage, stats
 from sklearn.metrics import roc_auc_score
 
-from ..data import check_fps
 from ..exceptions import InputError
+from ..signals import bin_frames
 
-BIN_S = 0.04
 MEASURES = ("corr", "rank", "auc", "bias", "error")
-
-
-def frames_per_bin(fps: float, bin_s: float = BIN_S) -> int:
-    """Whole frames summed per bin: the number closest to ``bin_s`` seconds (4 at 100 Hz)."""
-    return max(1, int(round(bin_s * check_fps(fps))))
-
-
-def bin_frames(x: np.ndarray, fps: float, bin_s: float = BIN_S) -> np.ndarray:
-    """Sum consecutive frames into bins of whole frames (about ``bin_s`` seconds each);
-    an incomplete last bin is dropped. Equal bins keep independent signals uncorrelated,
-    which bins of unequal frame counts would not."""
-    k = frames_per_bin(fps, bin_s)
-    x = np.asarray(x, dtype=np.float64)
-    n_bins = len(x) // k
-    return x[: n_bins * k].reshape(n_bins, k).sum(axis=1)
 
 
 def score_neuron(prediction: np.ndarray, truth: np.ndarray, fps: float,

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..data import TraceSet
-from ..preprocess import compute_baseline, compute_noise_level, counts_to_spike_times
+from ..preprocess import compute_baseline
+from ..signals import compute_noise_level, counts_to_spike_times
 from ._models import ConditionalGAN, SpikeClassifier, WindowAutoencoder
 from ._windows import Stretches, Windows, make_windows, noise_sigma
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import TraceSet, check_fps
+from ..data import TraceSet
+from ..signals import check_fps
 from ..exceptions import DataWarning, InputError
 from ._cascade import read_cascade_collection, read_cascade_dataset
 from ._matrix import ORIENTATIONS, orient_matrix, read_csv_matrix, read_npy

@@ -7,7 +7,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ..data import TraceSet, check_fps
+from ..data import TraceSet
+from ..signals import check_fps
 from ..exceptions import InputError
 from ._matrix import orient_matrix
 

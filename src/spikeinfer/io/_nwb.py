@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import TraceSet, check_fps
+from ..data import TraceSet
+from ..signals import check_fps
 from ..exceptions import InputError
 from ..preprocess import compute_dff
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data import TraceSet
 from ..exceptions import InputError
-from ..preprocess import counts_to_spike_times
+from ..signals import counts_to_spike_times
 from ._matrix import read_csv_matrix
 
 SPIKEFINDER_FPS = 100.0

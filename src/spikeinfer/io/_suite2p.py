@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
-from ..data import TraceSet, check_fps
+from ..data import TraceSet
+from ..signals import check_fps
 from ..exceptions import InputError
 from ..preprocess import compute_dff
 from ._matrix import read_npy

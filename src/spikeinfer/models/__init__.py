@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..exceptions import InputError
-from .base import ModelCard, SpikeModel, check_traces, finite_runs
+from .base import ModelCard, SpikeModel, check_traces
 from .neural import NeuralModel
 from .oasis import OasisModel
 
@@ -35,7 +35,7 @@ RECIPES: dict[str, dict] = {
 }
 
 __all__ = ["ARCHITECTURES", "ESTIMATOR_NAMES", "RECIPES", "ModelCard", "NeuralModel",
-           "OasisModel", "SpikeModel", "check_traces", "finite_runs", "list_models",
+           "OasisModel", "SpikeModel", "check_traces", "list_models",
            "load_model", "make_estimator", "read_card"]
 
 

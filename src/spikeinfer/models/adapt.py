@@ -9,7 +9,7 @@ import numpy as np
 
 from ..data import TraceSet
 from ..exceptions import InputError
-from ..preprocess import compute_noise_level
+from ..signals import compute_noise_level
 from .neural import NeuralModel
 
 

@@ -12,15 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import TraceSet, check_fps
+from ..data import TraceSet
 from ..exceptions import DataWarning, InputError, NotFittedError
-
-
-def finite_runs(row: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of each stretch of finite values in a 1-D array."""
-    finite = np.concatenate([[False], np.isfinite(row), [False]])
-    edges = np.flatnonzero(np.diff(finite.astype(np.int8)))
-    return list(zip(edges[::2], edges[1::2]))
+from ..signals import check_fps, finite_runs
 
 
 def check_traces(traces, fps, min_frames: int = 1, fps_range=(0.5, 10_000.0)):

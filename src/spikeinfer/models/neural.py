@@ -13,7 +13,8 @@ import torch
 
 from ..data import TraceSet
 from ..exceptions import InputError
-from ..preprocess import compute_baseline, resample_trace
+from ..preprocess import compute_baseline
+from ..signals import resample_trace
 from .base import SpikeModel
 
 

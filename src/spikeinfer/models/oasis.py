@@ -10,7 +10,8 @@ from scipy import ndimage
 
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
-from .base import SpikeModel, finite_runs
+from ..signals import binned_correlation, finite_runs
+from .base import SpikeModel
 
 
 class OasisModel(SpikeModel):
@@ -126,7 +127,7 @@ class OasisModel(SpikeModel):
                     total += out.sum()
                     n_spikes += true.sum()
                     if true.sum() > 0 and stop - start > 4 * delays.max():
-                        corr = [_binned_corr(_advance(out, d), true, ts.fps) for d in delays]
+                        corr = [binned_correlation(_advance(out, d), true, ts.fps) for d in delays]
                         corr_by_dataset.setdefault(ts.dataset, []).append(
                             (delays / ts.fps, np.nan_to_num(corr)))
                 if n_spikes > 0:
@@ -149,15 +150,6 @@ def _advance(x: np.ndarray, frames: int) -> np.ndarray:
     else:
         out[-frames:] = x[:frames]
     return out
-
-
-def _binned_corr(prediction: np.ndarray, truth: np.ndarray, fps: float) -> float:
-    from ..evaluation.metrics import bin_frames
-
-    a, b = bin_frames(prediction, fps), bin_frames(truth, fps)
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return np.nan
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 def _best_delay(corr_by_dataset: dict) -> float:

@@ -7,10 +7,6 @@ a CASCADE noise level. Indicator presets are fitted to the ground truth
 (``indicators.json``, ``spikeinfer indicators fit``).
 """
 
-# First: preprocess imports noise_std_for_level from this package while the other
-# modules import preprocess.
-from ._noise import compute_shot_noise_shape, noise_std_for_level  # noqa: I001
-
 from ._fit import fit_indicator_table, fit_kernel, format_indicator_table
 from ._forward import (
     apply_saturation,
@@ -29,8 +25,8 @@ from ._save import SIMULATION_FORMATS, save_simulation, simulation_paths
 from ._spikes import SPIKE_PATTERNS, simulate_spike_times
 
 __all__ = ["INDICATORS", "SIMULATION_FORMATS", "SPIKE_PATTERNS", "apply_saturation",
-           "compute_calcium", "compute_shot_noise_shape", "double_exponential_kernel", "fit_indicator_table", "fit_kernel",
+           "compute_calcium", "double_exponential_kernel", "fit_indicator_table", "fit_kernel",
            "format_indicator_table", "get_indicator_preset", "load_indicator_table",
-           "noise_std_for_level", "normalise_indicator_name", "save_simulation",
+           "normalise_indicator_name", "save_simulation",
            "simulate_fluorescence", "simulate_recording", "simulate_spike_times",
            "simulation_paths"]

@@ -14,7 +14,8 @@ from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
-from .. import preprocess
+from ..preprocess import compute_baseline, resample_traceset
+from ..signals import compute_noise_level
 from ..data import TraceSet
 from ..exceptions import InputError
 from ._forward import compute_exponential_trace, compute_kernel_peak
@@ -144,9 +145,9 @@ def fit_indicator_table(data: Sequence[TraceSet], fps: float = 30.0, *,
     rows = []
     for name, recordings in by_dataset.items():
         raw = recordings[0].indicator or SPIKEFINDER_INDICATORS.get(name, "")
-        noise = np.concatenate([preprocess.compute_noise_level(ts.traces, ts.fps)
+        noise = np.concatenate([compute_noise_level(ts.traces, ts.fps)
                                 for ts in recordings])
-        fit = fit_kernel([preprocess.resample_traceset(ts, fps) for ts in recordings],
+        fit = fit_kernel([resample_traceset(ts, fps) for ts in recordings],
                          **fit_options)
         rows.append({"dataset": name, "indicator": normalise_indicator_name(raw),
                      "inhibitory": bool(is_inhibitory(name)),
@@ -228,7 +229,7 @@ def _prepare(data: Sequence[TraceSet], baseline_window_s: float):
             trace = trace[:length]
             if not np.any((spikes >= 0) & (spikes < length / ts.fps)):
                 continue
-            y = trace - preprocess.compute_baseline(trace, ts.fps, baseline_window_s)[0]
+            y = trace - compute_baseline(trace, ts.fps, baseline_window_s)[0]
             finite = np.isfinite(y)
             if finite.sum() >= 10:
                 yield y, finite, spikes, ts.fps

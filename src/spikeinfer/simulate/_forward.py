@@ -7,11 +7,10 @@ import warnings
 import numpy as np
 from scipy import ndimage, signal
 
-from .. import preprocess  # a module reference: preprocess imports this package too
-from ..data import TraceSet, check_fps
+from ..data import TraceSet
 from ..exceptions import InputError
+from ..signals import check_fps, compute_noise_level, compute_shot_noise_shape
 from ._indicators import get_indicator_preset
-from ._noise import compute_shot_noise_shape
 from ._spikes import simulate_spike_times
 
 # Without an indicator, simulate_recording uses these (its defaults before presets existed).
@@ -92,7 +91,7 @@ def simulate_drift(n_neurons: int, fps: float, n_frames: int, timescale_s: float
 def scale_noise_to_level(clean: np.ndarray, noise: np.ndarray, fps: float, noise_level: float,
                          max_iter: int = 20, rtol: float = 1e-3) -> np.ndarray:
     """``clean + s * noise`` with ``s`` per row such that the measured CASCADE noise level
-    (:func:`spikeinfer.preprocess.compute_noise_level`) equals ``noise_level``.
+    (:func:`spikeinfer.signals.compute_noise_level`) equals ``noise_level``.
 
     The signal contributes to the measured level too (its frame-to-frame changes), so
     ``s`` is found by fixed-point iteration on the whole trace, starting from the std
@@ -102,10 +101,10 @@ def scale_noise_to_level(clean: np.ndarray, noise: np.ndarray, fps: float, noise
     noise = np.atleast_2d(noise)
     if noise_level == 0:
         return clean.copy()
-    unit = preprocess.compute_noise_level(noise, fps)  # level of the noise alone at s = 1
+    unit = compute_noise_level(noise, fps)  # level of the noise alone at s = 1
     scale = noise_level / unit
     for _ in range(max_iter):
-        measured = preprocess.compute_noise_level(clean + scale[:, None] * noise, fps)
+        measured = compute_noise_level(clean + scale[:, None] * noise, fps)
         if np.all(np.abs(measured / noise_level - 1) < rtol):
             break
         scale *= noise_level / measured
@@ -132,7 +131,7 @@ def simulate_fluorescence(spike_times, fps: float, n_frames: int, *,
     of the same indicator and firing rate, times ``neuropil``) are added; then noise,
     a mix of shot-like noise (std grows like sqrt(1 + dF/F)) and Gaussian noise,
     scaled so that each trace's CASCADE noise level nu
-    (:func:`spikeinfer.preprocess.compute_noise_level`) equals ``noise_level``.
+    (:func:`spikeinfer.signals.compute_noise_level`) equals ``noise_level``.
 
     Parameters
     ----------

@@ -9,8 +9,8 @@ import numpy as np
 from scipy import ndimage
 
 from ..data import TraceSet
-from ..models.base import finite_runs
-from ..preprocess import add_noise_to_level, compute_baseline, resample_trace, resample_traceset
+from ..preprocess import add_noise_to_level, compute_baseline, resample_traceset
+from ..signals import finite_runs, resample_trace
 
 
 @dataclass

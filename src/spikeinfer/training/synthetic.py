@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..data import TraceSet
-from ..preprocess import compute_noise_level
+from ..signals import compute_noise_level
 
 SYNTHETIC_SOURCES = ("simulator", "gan")
 SYNTHETIC_PREFIX = "synthetic:"
