@@ -239,7 +239,7 @@ def test_train_refuses_bad_hyper_parameters(tmp_path, data_dir, model, param, me
 
 
 @pytest.mark.parametrize("content, message", [
-    ("[1, 2]", "expected an object"),
+    ("[1, 2]", "expected a JSON object"),
     ('{"card": {"architecture": "oasis"}, "params": {}, "state": []}', "expected an object"),
     ('{"card": {"architecture": "oasis"}, "params": {}, "state": {"spike_amplitude_dff_": "x",'
      ' "delay_s_": 0, "n_training_neurons_": 1}}', "not a finite number"),
@@ -362,7 +362,7 @@ def test_simulate_keeps_existing_files(tmp_path):
 
 
 def test_simulate_indicators_list_shows_every_preset():
-    from spikeinfer.simulate import INDICATORS
+    from spikeinfer.io import INDICATORS
 
     result = run("indicators", "list")
     assert result.exit_code == 0, result.output

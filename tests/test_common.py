@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import check_get_params_invariance, check_set_params
 
 from spikeinfer import InputError, NotFittedError
 from spikeinfer.models import ARCHITECTURES, load_model
@@ -12,7 +14,7 @@ QUICK = {"steps": 150, "eval_every": 50, "window_s": 10.0, "noise_levels": None,
          "model_fps": 30.0, "batch_size": 16, "learning_rate": 3e-3}
 ESTIMATORS = {
     "oasis": lambda: ARCHITECTURES["oasis"](),
-    **{f"neural-{net}": (lambda net=net: ARCHITECTURES["neural"](network=net, **QUICK))
+    **{f"neural-{net}": (lambda net=net: ARCHITECTURES["neural"].from_flat(network=net, **QUICK))
        for net in ("default", "elephant", "attended", "conv16")},
 }
 ARCH = sorted(ESTIMATORS)
@@ -108,3 +110,28 @@ def test_shipped_default_model_loads_and_predicts(recording):
     model = load_model("default")
     out = model.predict(recording.traces, recording.fps)
     assert out.shape == recording.traces.shape
+
+
+@pytest.mark.parametrize("arch", ARCH)
+def test_clone_gives_an_unfitted_copy_with_equal_parameters(arch, fitted, recording):
+    original = ESTIMATORS[arch]()
+    copy = clone(original)
+    assert copy is not original
+    assert copy.get_params() == original.get_params()
+    with pytest.raises(NotFittedError):
+        clone(fitted).predict(recording.traces, recording.fps)
+
+
+@pytest.mark.parametrize("arch", ARCH)
+def test_scikit_learn_parameter_checks(arch):
+    estimator = ESTIMATORS[arch]()
+    check_get_params_invariance(arch, estimator)
+    check_set_params(arch, estimator)
+
+
+@pytest.mark.parametrize("arch", ARCH)
+def test_a_parameter_of_the_wrong_type_is_refused_before_fitting(arch, recording):
+    bad = ESTIMATORS[arch]().set_params(random_state=-1) if arch != "oasis" else \
+        ESTIMATORS[arch]().set_params(ar_order=3)
+    with pytest.raises(InputError, match="parameter"):
+        bad.fit([recording])

@@ -152,7 +152,7 @@ def test_errors(trained, tmp_path):
     with pytest.raises(InputError, match="no model.json"):
         load_generative(tmp_path)
     with pytest.raises(InputError, match="window must be a multiple of 8"):
-        WindowAutoencoder(window=60)._check_params()
+        WindowAutoencoder(window=60)._validate()
 
 
 def test_cli_errors(tmp_path):

@@ -114,7 +114,7 @@ class CountingOasis(OasisModel):
 def test_cross_validation_scores_every_dataset_once_and_reuses_results(datasets, tmp_path):
     def run(**params):
         return cross_validate(lambda name: CountingOasis(**params), ["oasis"], datasets,
-                              n_folds=3, results_dir=tmp_path, log=lambda message: None)
+                              n_folds=3, results_dir=tmp_path)
 
     results = run()
     assert CountingOasis.fits == 3

@@ -225,3 +225,38 @@ def test_cascade_jittery_clock_keeps_every_frame(tmp_path):
     frames = np.flatnonzero(ts.spike_counts()[0])
     np.testing.assert_array_equal(frames, [np.argmin(np.abs(time - 10)),
                                            np.argmin(np.abs(time - 20))])
+
+
+@pytest.mark.parametrize("name, indicator", [
+    ("DS09-GCaMP6f-m-V1", "GCaMP6f"), ("DS18-R-CaMP-m-CA3", "R-CaMP"),
+    ("DS02-OGB1-2-m-V1", "OGB-1"), ("DS04-OGB1-zf-pDp", "OGB-1"),
+    ("DS21-jGECO1a-m-V1", "jRGECO1a"), ("spikefinder-4", "OGB-1"),
+    ("DS33-Interneurons2023-m-V1", None),
+    ("DS40-GCaMP6s-spinal-cord-excitatory", "GCaMP6s"), ("DS99-Cal520-m-V1", "Cal-520")])
+def test_catalogue_names_every_datasets_indicator(name, indicator):
+    from spikeinfer.io import dataset_indicator
+
+    assert dataset_indicator(name) == indicator
+
+
+def test_catalogue_groups_datasets_of_the_same_neurons_and_keeps_the_folds_in_use():
+    from spikeinfer.io import cv_folds, dataset_group, is_inhibitory, load_catalogue
+
+    assert dataset_group("spikefinder-5") == dataset_group("DS16-GCaMP6s-m-V1") == "DS16"
+    assert dataset_group("spikefinder-4") == "spikefinder-4"
+    assert is_inhibitory("DS24-GCaMP6f-m-PV-V1") and not is_inhibitory("DS09-GCaMP6f-m-V1")
+    folds = cv_folds()
+    assert len(folds) == 5 and sum(map(len, folds)) == 35
+    assert folds[0][:2] == ["DS02-OGB1-2-m-V1", "DS03-Cal520-m-S1"]
+    assert all(any(is_inhibitory(d) for d in fold) for fold in folds)
+    assert len(load_catalogue()) == 37
+
+
+def test_ground_truth_is_chosen_before_loading(data_dir):
+    from spikeinfer.io import load_ground_truth
+
+    data = load_ground_truth(data_dir, ["DS09-GCaMP6f-m-V1", "spikefinder-4"])
+    assert {ts.dataset for ts in data} == {"DS09-GCaMP6f-m-V1", "spikefinder-4"}
+    assert {ts.indicator for ts in data} == {"GCaMP6f", "OGB-1"}
+    with pytest.raises(InputError, match="not in the ground-truth catalogue"):
+        load_ground_truth(data_dir, ["DS99-nothing"])

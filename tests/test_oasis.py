@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from spikeinfer import DataWarning, InputError
-from spikeinfer.io._cascade import indicator_from_name
 from spikeinfer.models import OasisModel
 from spikeinfer.simulate import simulate_recording
 
@@ -57,11 +56,3 @@ def test_ar2_with_fixed_decay_needs_a_rise_time(rec):
         OasisModel(ar_order=2, tau_decay_s=1.0).deconvolve(rec.traces[0], rec.fps)
     out = OasisModel(ar_order=2, tau_decay_s=0.8, tau_rise_s=0.05).deconvolve(rec.traces[0], 30)
     assert np.isfinite(out).all()
-
-
-@pytest.mark.parametrize("name, indicator", [
-    ("DS09-GCaMP6f-m-V1", "GCaMP6f"), ("DS18-R-CaMP-m-CA3", "R-CaMP"),
-    ("DS02-OGB1-2-m-V1", "OGB1"), ("DS04-OGB1-zf-pDp", "OGB1"),
-    ("DS40-GCaMP6s-spinal-cord-excitatory", "GCaMP6s")])
-def test_indicator_from_dataset_name(name, indicator):
-    assert indicator_from_name(name) == indicator

@@ -6,17 +6,21 @@ import numpy as np
 import pytest
 
 from spikeinfer.exceptions import InputError
-from spikeinfer.io import load_counts, load_spikefinder, load_traces
+from spikeinfer.io import (
+    INDICATORS,
+    load_counts,
+    load_spikefinder,
+    load_traces,
+    normalise_indicator_name,
+)
 from spikeinfer.signals import compute_noise_level
 from spikeinfer.simulate import (
-    INDICATORS,
     compute_calcium,
     double_exponential_kernel,
     fit_indicator_table,
     fit_kernel,
     get_indicator_preset,
     load_indicator_table,
-    normalise_indicator_name,
     save_simulation,
     simulate_fluorescence,
     simulate_recording,

@@ -1,9 +1,14 @@
-"""Command line: ``spikeinfer predict | evaluate | benchmark | train | models | demo |
-simulate | indicators``."""
+"""Command line: ``spikeinfer predict | evaluate | benchmark | train | adapt | models | demo
+| simulate | indicators | generative | embedding``.
+
+Each command imports what it needs when it runs, so that ``spikeinfer --help`` starts
+without loading torch.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -13,8 +18,11 @@ import numpy as np
 
 from .exceptions import SpikeinferError
 from .io import FORMATS, ORIENTATIONS
-from .models import ESTIMATOR_NAMES
 from .simulate import SIMULATION_FORMATS, SPIKE_PATTERNS
+
+#: What ``--model`` of ``train`` and ``benchmark cv`` can build (checked by
+#: :func:`spikeinfer.models.make_estimator`).
+ESTIMATOR_NAMES = ("oasis", "default", "elephant", "attended", "conv16")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -26,6 +34,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         warnings.showwarning = _show_warning
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         try:
             return super().invoke(ctx)
         except SpikeinferError as err:
@@ -246,8 +255,8 @@ def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s,
                      results_dir, only_folds, json_path):
     """Cross-validation grouped by dataset: train on the other folds, score each held-out
     dataset at its native rate and resampled with added noise."""
-    from .evaluation.groundtruth import (cross_validate, format_cv, load_ground_truth,
-                                         summarise_cv)
+    from .evaluation.groundtruth import cross_validate, format_cv, summarise_cv
+    from .io import load_ground_truth
     from .models import make_estimator
 
     names = [n.strip() for n in model_names.split(",") if n.strip()]
@@ -268,7 +277,7 @@ def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s,
         build(name)  # bad names or parameters fail before any training
     data = load_ground_truth(data_dir)
     results = cross_validate(build, names, data, n_folds, fps, noise_level, seed, results_dir,
-                             only_folds or None, log=lambda m: click.echo(m, err=True))
+                             only_folds or None)
     summary = summarise_cv(results)
     click.echo(format_cv(summary, fps, noise_level))
     if json_path:
@@ -294,8 +303,7 @@ def benchmark_speed_cmd(model_names, n_neurons, hours, fps, repeats, as_json):
     names = [n.strip() for n in model_names.split(",") if n.strip()]
     for name in names:
         load_model(name)  # unknown models fail before the long runs
-    result = benchmark_speed(names, n_neurons, hours * 3600, fps, repeats,
-                             log=lambda m: click.echo(m, err=True))
+    result = benchmark_speed(names, n_neurons, hours * 3600, fps, repeats)
     if as_json:
         _json_out(result, None)
     else:
@@ -367,15 +375,18 @@ def demo(output, model_name, seed, force):
 @click.option("--cv", "cv_path", type=click.Path(path_type=Path),
               help="Summary JSON of 'benchmark cv --json' whose scores of this model (the "
               "same recipe) go into the model card.")
+@click.option("--version", "version", default="0", show_default=True,
+              help="Version written in the model card (shipped models: see CHANGELOG.md).")
 @click.option("--force", is_flag=True, help="Overwrite an existing model folder.")
-def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv_path, force):
+def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv_path, version,
+          force):
     """Fit a model on ground truth and save it with its model card."""
     import shlex
     import time
 
     from .evaluation.groundtruth import read_cv_scores
     from .io import load_cascade_collection, load_spikefinder
-    from .models import ModelCard, make_estimator
+    from .models import make_estimator
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
@@ -390,14 +401,8 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
     model.fit(data, progress=True)
     seconds = time.perf_counter() - start
     datasets = sorted({ts.dataset for ts in data})
-    neural = architecture != "oasis"
-    card = ModelCard(name=output.name, architecture=model.architecture, training_data=datasets,
-                     fps=model.network_fps if neural else None,
-                     noise_range=tuple(model.noise_levels) if neural and model.noise_levels
-                     else None,
-                     scores=scores, command="spikeinfer " + shlex.join(sys.argv[1:]),
-                     notes=f"fit in {seconds:.0f} s")
-    model.save(output, card)
+    model.save(output, version=version, scores=scores,
+               command="spikeinfer " + shlex.join(sys.argv[1:]), notes=f"fit in {seconds:.0f} s")
     click.echo(f"trained {architecture} on {len(datasets)} datasets in {seconds:.0f} s -> {output}")
 
 
@@ -427,10 +432,9 @@ def adapt(input_path, output, fps, model_name, data_dir, embedding_name, n_neare
     import shlex
     import time
 
-    from .embedding import load_embedding
+    from .embedding import adapt_model, load_embedding
     from .io import load_cascade_collection, load_traces
-    from .models import ModelCard, load_model, read_card
-    from .models.adapt import adapt_model
+    from .models import load_model
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
@@ -444,15 +448,12 @@ def adapt(input_path, output, fps, model_name, data_dir, embedding_name, n_neare
     adapted, chosen = adapt_model(model, recording, ground_truth, embedding, n_nearest,
                                   steps=steps)
     seconds = time.perf_counter() - start
-    card = ModelCard(name=output.name, architecture=adapted.architecture, fps=adapted.network_fps,
-                     training_data=read_card(model_name)["card"].get("training_data", []),
-                     noise_range=tuple(adapted.noise_levels),
-                     command="spikeinfer " + shlex.join(sys.argv[1:]),
-                     notes=f"fine-tuned in {seconds:.0f} s",
-                     adaptation={"base_model": str(model_name), "recording": str(input_path),
-                                 "datasets": chosen, "steps": steps,
-                                 "noise_levels": list(adapted.noise_levels)})
-    adapted.save(output, card)
+    noise = adapted.resolved_augmentation.noise_levels
+    adapted.save(output, command="spikeinfer " + shlex.join(sys.argv[1:]),
+                 notes=f"fine-tuned in {seconds:.0f} s",
+                 adaptation={"base_model": str(model_name), "recording": str(input_path),
+                             "datasets": chosen, "steps": steps,
+                             "noise_levels": list(noise) if noise else None})
     click.echo(f"nearest ground truth: {', '.join(chosen)}; {model_name} fine-tuned in "
                f"{seconds:.0f} s -> {output} (use --model {output})")
 
@@ -557,7 +558,7 @@ def indicators_fit(data_dir, fps, output, force):
     import time
 
     from .signals import check_fps
-    from .evaluation.groundtruth import is_inhibitory, load_ground_truth
+    from .io import load_ground_truth
     from .io import write_atomically
     from .simulate import fit_indicator_table, format_indicator_table
 
@@ -566,8 +567,7 @@ def indicators_fit(data_dir, fps, output, force):
         raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
     start = time.perf_counter()
     data = load_ground_truth(data_dir)
-    table = fit_indicator_table(data, fps, inhibitory=is_inhibitory,
-                                log=lambda m: click.echo(m, err=True))
+    table = fit_indicator_table(data, fps)
     seconds = time.perf_counter() - start
     table = {"command": "spikeinfer " + shlex.join(sys.argv[1:]), "seconds": round(seconds),
              **table}
@@ -604,8 +604,8 @@ def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, f
     import shlex
     import time
 
-    from .evaluation.groundtruth import load_ground_truth
-    from .generative._models import MODELS
+    from .generative import MODELS
+    from .io import load_ground_truth
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
@@ -616,7 +616,7 @@ def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, f
         model = MODELS[kind](**kwargs)
     except TypeError as err:
         raise SpikeinferError(f"--param: {err}") from None
-    model._check_params()
+    model._validate()
     start = time.perf_counter()
     data = load_ground_truth(data_dir)
     model.fit(data, progress=True)
@@ -642,14 +642,12 @@ def generative_evaluate(folder, data_dir, json_path):
     import shlex
     import time
 
-    from .evaluation.groundtruth import load_ground_truth
-    from .generative import load_generative
-    from .generative._evaluate import evaluate_model, format_evaluation
+    from .generative import evaluate_model, format_evaluation, load_generative
+    from .io import load_ground_truth
 
     model = load_generative(folder)
     start = time.perf_counter()
-    result = evaluate_model(model, load_ground_truth(data_dir),
-                            log=lambda m: click.echo(m, err=True))
+    result = evaluate_model(model, load_ground_truth(data_dir))
     result["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
     result["seconds"] = round(time.perf_counter() - start, 1)
     click.echo(format_evaluation(result))
@@ -668,9 +666,9 @@ def generative_evaluate(folder, data_dir, json_path):
 def generative_figures(folders, data_dir, output, force):
     """Figures of trained models (FOLDERS): AUC per dataset, the autoencoder's latent
     space, real beside generated traces; evaluation.json is used where present."""
-    from .evaluation.groundtruth import load_ground_truth
     from .generative import load_generative
-    from .generative._figures import plot_model
+    from .io import load_ground_truth
+    from .plotting.generative import plot_model
 
     models = [(folder, load_generative(folder)) for folder in folders]
     if not output.is_dir():
@@ -693,7 +691,7 @@ def embedding():
               default=Path("../shared/data"), show_default=True,
               help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Folder for embedding.json and cross_prediction.npz.")
+              help="Folder for model.json and cross_prediction.npz (its cache: FOLDER/cache).")
 @click.option("--neurons-per-dataset", type=int, default=4, show_default=True,
               help="Neurons per dataset whose single-neuron networks cross-predict.")
 @click.option("--components", "n_components", type=int, default=2, show_default=True)
@@ -710,21 +708,21 @@ def embedding():
 @click.option("--statistical-only", is_flag=True,
               help="Skip the cross-prediction (seconds instead of minutes).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--force", is_flag=True, help="Overwrite an existing embedding.json.")
+@click.option("--force", is_flag=True, help="Overwrite an existing embedding.")
 def embedding_fit(data_dir, output, neurons_per_dataset, n_components, regressor, selection,
                   budget_s, statistical_only, seed, force):
-    """Fit both embeddings and the regressor on all ground truth. A cross_prediction.npz
-    already in the output folder with the same neurons and parameters is reused."""
+    """Fit both embeddings and the regressor on all ground truth. The cross-prediction is
+    cached in FOLDER/cache and reused by a refit with the same data and parameters."""
     import shlex
     import time
 
     import torch
 
     from .embedding import Embedding
-    from .evaluation.groundtruth import load_ground_truth
+    from .io import load_ground_truth
 
-    if (output / "embedding.json").exists() and not force:
-        raise SpikeinferError(f"{output / 'embedding.json'}: already exists; pass --force "
+    if (output / "model.json").exists() and not force:
+        raise SpikeinferError(f"{output / 'model.json'}: already exists; pass --force "
                               "to overwrite")
     if neurons_per_dataset < 2:
         raise SpikeinferError(f"--neurons-per-dataset {neurons_per_dataset}: use 2 or more")
@@ -734,7 +732,7 @@ def embedding_fit(data_dir, output, neurons_per_dataset, n_components, regressor
     emb = Embedding(n_components, not statistical_only, neurons_per_dataset, regressor,
                     selection, budget_s, seed)
     output.mkdir(parents=True, exist_ok=True)
-    emb.fit(data, cache=output / "cross_prediction.npz", log=lambda m: click.echo(m, err=True))
+    emb.fit(data, memory=output / "cache")
     seconds = time.perf_counter() - start
     info = {"command": "spikeinfer " + shlex.join(sys.argv[1:]), "seconds": round(seconds)}
     emb.save(output, force=force, info=info)
@@ -764,7 +762,7 @@ def embedding_figures(folder, output):
     """Figures of the embedding in FOLDER: cross-prediction and distance matrices, both
     embeddings, mean properties, leave-one-dataset-out placements."""
     from .embedding import load_embedding
-    from .embedding._figures import save_figures
+    from .plotting.embedding import save_figures
 
     emb = load_embedding(folder)
     for path in save_figures(emb, output):

@@ -8,7 +8,8 @@
   regressor between them; :func:`nearest_datasets` places a new recording and names
   the closest ground-truth datasets;
 - :func:`embedding_cosine_similarity`: cosine similarity of a dataset-conditioned
-  network's learned dataset embeddings (figure: :func:`save_embedding_cosine`).
+  network's learned dataset embeddings (figure: :func:`spikeinfer.plotting.save_embedding_cosine`);
+- :func:`adapt_model`: a network fine-tuned on the ground truth nearest to a recording.
 """
 
 from ._embedding import (
@@ -23,17 +24,10 @@ from ._embedding import (
     make_regressor,
     nearest_datasets,
 )
-from ._figures import (
-    dataset_indicator,
-    embedding_cosine_similarity,
-    indicator_cosine_summary,
-    plot_embedding_cosine,
-    save_embedding_cosine,
-)
+from ._adapt import adapt_model, recording_noise_range
+from ._attended import embedding_cosine_similarity, indicator_cosine_summary
 from ._predictive import (
     CrossPrediction,
-    TinyCNN,
-    TinyCNNConfig,
     compute_cross_prediction,
     compute_dataset_distances,
     normalise_cross_prediction,
@@ -52,11 +46,10 @@ from ._properties import (
 )
 
 __all__ = ["AUTOCORR_LAGS_S", "DEFAULT_EMBEDDING", "HURST_ORDERS", "PROPERTY_FPS",
-           "PROPERTY_NAMES", "PSD_FREQUENCIES_HZ", "REGRESSORS", "SELECTION_METHODS", "CrossPrediction", "Embedding",
-           "TinyCNN", "TinyCNNConfig", "compute_autocorrelation", "compute_cross_prediction",
-           "compute_dataset_distances", "compute_dataset_properties", "compute_hurst_exponents",
-           "compute_properties", "compute_relative_psd", "dataset_indicator",
+           "PROPERTY_NAMES", "PSD_FREQUENCIES_HZ", "REGRESSORS", "SELECTION_METHODS",
+           "CrossPrediction", "Embedding", "adapt_model", "compute_autocorrelation",
+           "compute_cross_prediction", "compute_dataset_distances", "compute_dataset_properties",
+           "compute_hurst_exponents", "compute_properties", "compute_relative_psd",
            "embedding_cosine_similarity", "evaluate_regressors", "evaluate_selection",
            "indicator_cosine_summary", "load_embedding", "make_regressor", "nearest_datasets",
-           "normalise_cross_prediction", "plot_embedding_cosine", "save_embedding_cosine",
-           "select_neurons"]
+           "normalise_cross_prediction", "recording_noise_range", "select_neurons"]

@@ -13,15 +13,29 @@ leave-one-dataset-out, the datasets that predict a held-out dataset best
 
 from __future__ import annotations
 
-import json
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from joblib import Memory
+from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .. import __version__
 from ..data import TraceSet
 from ..exceptions import InputError, NotFittedError
+from ..io import read_artifact, write_artifact
+from ..validation import POSITIVE, check_params
 from ._predictive import CrossPrediction, compute_cross_prediction, compute_dataset_distances
 from ._properties import MIN_DURATION_S, PROPERTY_FPS, PROPERTY_NAMES, compute_properties
 
@@ -37,14 +51,6 @@ def make_regressor(name: str, random_state: int = 0, n_samples: int | None = Non
     (``"tree"``: DecisionTreeRegressor, ``"knn"``: 3 nearest neighbours (at most
     ``n_samples``, the size of the training set) weighted by distance, ``"forest"``: RandomForestRegressor, ``"ridge"``: Ridge, ``"mean"``: the
     mean of the training targets, a baseline)."""
-    from sklearn.dummy import DummyRegressor
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.linear_model import Ridge
-    from sklearn.neighbors import KNeighborsRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.tree import DecisionTreeRegressor
-
     makers = {
         "tree": lambda: DecisionTreeRegressor(min_samples_leaf=2, random_state=random_state),
         "knn": lambda: KNeighborsRegressor(n_neighbors=min(3, n_samples or 3),
@@ -91,16 +97,14 @@ def _impute(x: np.ndarray, fill: np.ndarray) -> np.ndarray:
 
 def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                      np.ndarray]:
-    """(mean, components, explained variance ratio, coordinates) of a PCA by SVD, signs
-    fixed so that each component's largest loading is positive (reproducible)."""
-    mean = x.mean(axis=0)
-    _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
-    k = min(n_components, len(s))
-    components = vt[:k]
+    """(mean, components, explained variance ratio, coordinates) of scikit-learn's PCA,
+    signs fixed so that each component's largest loading is positive (reproducible)."""
+    pca = PCA(n_components=min(n_components, *x.shape), svd_solver="full").fit(x)
+    components = pca.components_
+    k = len(components)
     signs = np.sign(components[np.arange(k), np.argmax(np.abs(components), axis=1)])
     components = components * signs[:, None]
-    ratio = s[:k] ** 2 / max(float((s ** 2).sum()), 1e-300)
-    return mean, components, ratio, (x - mean) @ components.T
+    return pca.mean_, components, pca.explained_variance_ratio_, (x - pca.mean_) @ components.T
 
 
 def evaluate_regressors(properties: np.ndarray, coordinates: np.ndarray,
@@ -197,7 +201,7 @@ def evaluate_selection(properties: np.ndarray, coordinates: np.ndarray, distance
     return out
 
 
-class Embedding:
+class Embedding(BaseEstimator):
     """Where ground-truth datasets lie, statistically and by how well they predict each
     other, and a map from the first to the second (the seed's embedding spaces).
 
@@ -265,36 +269,36 @@ class Embedding:
         self.budget_s = budget_s
         self.random_state = random_state
 
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("n_components", "predictive", "neurons_per_dataset",
-                                               "regressor", "selection", "budget_s",
-                                               "random_state")}
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "predictive": ["boolean"],
+        "neurons_per_dataset": [Interval(Integral, 2, None, closed="left")],
+        "regressor": [StrOptions({"auto", *REGRESSORS})],
+        "selection": [StrOptions({"auto", *SELECTION_METHODS})],
+        "budget_s": [POSITIVE, None], "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
 
     # -- fitting ------------------------------------------------------------------
 
     def fit(self, data: Sequence[TraceSet], cross_prediction: CrossPrediction | None = None,
-            cache=None, log: Callable[[str], None] | None = None) -> Embedding:
+            memory=None) -> Embedding:
         """Fit on ground-truth recordings (any rates); returns self.
 
         ``cross_prediction`` (e.g. ``CrossPrediction.load(...).subset(datasets)``)
         is used instead of computing one; its datasets must be among ``data``'s.
-        ``cache`` is passed to :func:`compute_cross_prediction`.
+        ``memory`` (a ``joblib.Memory`` or a folder for one) caches the
+        cross-prediction by its inputs, so that a refit with the same data and
+        parameters takes seconds.
         """
-        if self.selection not in ("auto", *SELECTION_METHODS):
-            raise InputError(f"selection must be 'auto' or one of {', '.join(SELECTION_METHODS)}"
-                             f", got {self.selection!r}")
-        if self.regressor not in ("auto", *REGRESSORS):
-            raise InputError(f"regressor must be 'auto' or one of {', '.join(REGRESSORS)}, "
-                             f"got {self.regressor!r}")
-        if not (isinstance(self.n_components, int) and self.n_components >= 1):
-            raise InputError(f"n_components must be a positive integer, got {self.n_components!r}")
+        check_params(self.get_params(), self._parameter_constraints, type(self).__name__)
         data = [data] if isinstance(data, TraceSet) else list(data)
         names, props, counts = compute_dataset_properties(data)
         if self.predictive and cross_prediction is None:
             with_gt = [ts for ts in data if ts.has_ground_truth]
-            cross_prediction = compute_cross_prediction(
-                with_gt, self.neurons_per_dataset, budget_s=self.budget_s,
-                random_state=self.random_state, cache=cache, log=log)
+            compute = (compute_cross_prediction if memory is None else
+                       _as_memory(memory).cache(compute_cross_prediction))
+            cross_prediction = compute(with_gt, self.neurons_per_dataset,
+                                       budget_s=self.budget_s, random_state=self.random_state)
         return self._fit_from(names, props, counts,
                               cross_prediction if self.predictive else None)
 
@@ -460,17 +464,16 @@ class Embedding:
     # -- saving -------------------------------------------------------------------
 
     def save(self, folder, force: bool = False, info: dict | None = None) -> Path:
-        """Write ``embedding.json`` (and ``cross_prediction.npz`` when there is one) into
-        ``folder``; no pickles. The regressor is refitted on loading from the stored
-        properties and coordinates (milliseconds, deterministic). ``info`` (e.g. the
-        command and its wall time) is stored as it is under ``"info"``."""
-        from .. import __version__
-        from ..io import write_atomically
-
+        """Write the artifact ``model.json`` (kind ``embedding``; and
+        ``cross_prediction.npz`` when there is one) into ``folder``; no pickles. The
+        regressor is refitted on loading from the stored properties and coordinates
+        (milliseconds, deterministic). ``info`` (e.g. the command and its wall time) is
+        stored as it is under ``"info"``."""
         self._check_fitted()
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        doc = {"format": _FORMAT, "spikeinfer_version": __version__,
+        if (folder / "model.json").exists() and not force:
+            raise InputError(f"{folder / 'model.json'}: already exists; pass --force to overwrite")
+        doc = {"kind": "embedding", "format": _FORMAT, "spikeinfer_version": __version__,
                "params": self.get_params(), "info": info or {}, "selection": self.selection_,
                "property_names": list(PROPERTY_NAMES),
                "property_fps": PROPERTY_FPS, "datasets": self.datasets_,
@@ -492,22 +495,20 @@ class Embedding:
                 "selection_scores": self.selection_scores_,
                 "cross_prediction_params": self.cross_prediction_params_}
             if getattr(self, "cross_prediction_", None) is not None:
+                folder.mkdir(parents=True, exist_ok=True)
                 self.cross_prediction_.save(folder / "cross_prediction.npz")
-        text = json.dumps(doc, indent=1)
-        write_atomically(folder / "embedding.json", lambda tmp: tmp.write_text(text + "\n"),
-                         force=force)
-        return folder
+        return write_artifact(folder, doc)
 
     @classmethod
     def load(cls, folder) -> Embedding:
         """Read an embedding written by :meth:`save`."""
         folder = Path(folder)
-        path = folder / "embedding.json"
+        path = folder / "model.json"
         if not path.exists():
-            raise InputError(f"{folder}: no embedding.json; fit one with "
+            raise InputError(f"{folder}: no model.json; fit an embedding with "
                              "'spikeinfer embedding fit'")
+        doc, _ = read_artifact(folder, "embedding")
         try:
-            doc = json.loads(path.read_text())
             if doc.get("format") != _FORMAT:
                 raise InputError(f"{path}: embedding format {doc.get('format')!r}, "
                                  f"expected {_FORMAT}")
@@ -541,7 +542,7 @@ class Embedding:
                 npz = folder / "cross_prediction.npz"
                 emb.cross_prediction_ = CrossPrediction.load(npz) if npz.exists() else None
                 emb._fit_regressor()
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
+        except (KeyError, TypeError, ValueError) as err:
             if isinstance(err, InputError):
                 raise
             raise InputError(f"{path}: not a valid embedding ({type(err).__name__}: {err})"
@@ -580,3 +581,8 @@ def nearest_datasets(traces: np.ndarray, fps: float, k: int = 3,
     if not isinstance(embedding, Embedding):
         embedding = load_embedding(embedding)
     return embedding.nearest_datasets(traces, fps, k, method)
+
+
+def _as_memory(memory) -> Memory:
+    """A ``joblib.Memory``: ``memory`` itself, or one caching in the folder ``memory``."""
+    return memory if isinstance(memory, Memory) else Memory(str(memory), verbose=0)

@@ -9,47 +9,27 @@ dataset distance matrix.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import ndimage
-from torch import nn
-from torch.nn import functional as F
 
 from ..data import TraceSet
 from ..exceptions import InputError
-from ..preprocess import compute_baseline
-from ..signals import bin_spike_times, binned_correlation, finite_runs, resample_trace
+from ..io import write_atomically
+from ..nn import TinyCNN, TinyCNNConfig
+from ..pipeline import Pipeline
+from ..signals import bin_spike_times, binned_correlation, finite_runs
+from ..training import TimeBudget, Trainer, correlation_loss, gradient_step
 
-
-@dataclass(frozen=True)
-class TinyCNNConfig:
-    """Two convolutions: ``channels`` filters of ``kernels[0]`` frames, then one output
-    filter of ``kernels[1]`` frames (1 s and 0.5 s at 30 Hz)."""
-
-    channels: int = 16
-    kernels: tuple[int, int] = (31, 15)
-
-
-class TinyCNN(nn.Module):
-    """(batch, 1, time) dF/F -> (batch, time) non-negative spike rate, same length."""
-
-    def __init__(self, config: TinyCNNConfig = TinyCNNConfig()):
-        super().__init__()
-        self.config = config
-        k1, k2 = config.kernels
-        self.conv1 = nn.Conv1d(1, config.channels, k1, padding=k1 // 2, padding_mode="replicate")
-        self.conv2 = nn.Conv1d(config.channels, 1, k2, padding=k2 // 2, padding_mode="replicate")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.conv1(x))  # (batch, channels, time)
-        return F.softplus(self.conv2(h)).squeeze(1)  # (batch, time)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,8 +49,6 @@ class CrossPrediction:
 
     def save(self, path) -> Path:
         """Write an ``.npz`` (no pickled objects) atomically."""
-        from ..io import write_atomically
-
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = json.dumps({"params": self.params, "seconds": round(self.seconds, 1)})
@@ -157,8 +135,7 @@ def _prepare(ts: TraceSet, row: int, fps: float, max_duration_s: float,
     """The row's longest finite stretch (at most ``max_duration_s``) at ``fps``."""
     start, stop = max(finite_runs(ts.traces[row, :ts.lengths[row]]), key=lambda r: r[1] - r[0])
     stop = min(stop, start + int(max_duration_s * ts.fps))
-    x = resample_trace(ts.traces[row, start:stop], ts.fps, fps)
-    x = x - compute_baseline(x, fps)[0]
+    x = Pipeline(fps=fps).prepare(ts.traces[row, start:stop], ts.fps)
     counts = bin_spike_times(ts.spike_times[row] - start / ts.fps, fps, len(x))
     target = ndimage.gaussian_filter1d(counts, smoothing_s * fps, mode="constant")
     return _Neuron(ts.dataset, ts.neuron_ids[row], x.astype(np.float32), counts,
@@ -171,26 +148,21 @@ def _fit_one(neuron: _Neuron, config: TinyCNNConfig, steps: int, window: int, ba
     """Adam on random windows of one neuron, maximising the correlation with the smoothed
     spike counts in bins of ``bin_frames`` (an MSE fit of one sparse neuron often
     collapses to a near-constant output in a few hundred steps)."""
-    from ..training.losses import correlation_loss
-
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = TinyCNN(config)
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
     window = min(window, len(neuron.trace))
     x_all, y_all = torch.from_numpy(neuron.trace), torch.from_numpy(neuron.target)
-    start = time.perf_counter()
     net.train()
-    for _ in range(steps):
+
+    def step(_):
         starts = rng.integers(0, len(neuron.trace) - window + 1, size=batch_size)
         x = torch.stack([x_all[s:s + window] for s in starts])[:, None]  # (batch, 1, window)
         y = torch.stack([y_all[s:s + window] for s in starts])  # (batch, window)
-        optimizer.zero_grad()
-        loss = correlation_loss(net(x), y, bin_frames)
-        loss.backward()
-        optimizer.step()
-        if max_seconds is not None and time.perf_counter() - start > max_seconds:
-            break
+        return {"loss": gradient_step(optimizer, correlation_loss(net(x), y, bin_frames))}
+
+    Trainer(step, steps, [TimeBudget(max_seconds)]).fit()
     net.eval()
     return net
 
@@ -200,8 +172,7 @@ def compute_cross_prediction(data: Sequence[TraceSet], neurons_per_dataset: int 
                              batch_size: int = 16, learning_rate: float = 3e-3,
                              smoothing_s: float = 0.05, bin_s: float = 0.1,
                              max_duration_s: float = 600.0, config: TinyCNNConfig = TinyCNNConfig(),
-                             budget_s: float | None = None, random_state: int = 0,
-                             cache=None, log: Callable[[str], None] | None = None
+                             budget_s: float | None = None, random_state: int = 0
                              ) -> CrossPrediction:
     """Fit a :class:`TinyCNN` to each selected neuron alone, predict every selected neuron.
 
@@ -225,11 +196,6 @@ def compute_cross_prediction(data: Sequence[TraceSet], neurons_per_dataset: int 
     budget_s : float, default=None
         Wall-time limit of all training; each network gets an equal share and stops
         early when it has used it.
-    cache : path, default=None
-        ``.npz`` file: reused when it holds the same neurons and parameters, else
-        written after computing.
-    log : callable, default=None
-        Receives progress messages.
 
     Returns
     -------
@@ -245,12 +211,6 @@ def compute_cross_prediction(data: Sequence[TraceSet], neurons_per_dataset: int 
               "smoothing_s": smoothing_s, "bin_s": bin_s, "max_duration_s": max_duration_s,
               "config": asdict(config), "budget_s": budget_s, "random_state": random_state}
     params = json.loads(json.dumps(params))
-    if cache is not None and Path(cache).exists():
-        stored = CrossPrediction.load(cache)
-        if stored.neuron_ids == ids and stored.params == params:
-            return stored
-        if log:
-            log(f"{cache}: other neurons or parameters; recomputing")
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -269,14 +229,11 @@ def compute_cross_prediction(data: Sequence[TraceSet], neurons_per_dataset: int 
                 corr = binned_correlation(prediction, target.counts, fps, bin_s)
                 # a constant prediction (a network that learned nothing) scores 0
                 matrix[i, j] = 0.0 if np.isnan(corr) and np.ptp(prediction) == 0 else corr
-        if log and (j + 1) % 10 == 0:
-            log(f"cross-prediction: {j + 1}/{len(neurons)} networks, "
-                f"{time.perf_counter() - start:.0f} s")
-    result = CrossPrediction(matrix, tuple(n.dataset for n in neurons), ids, params,
-                             time.perf_counter() - start)
-    if cache is not None:
-        result.save(cache)
-    return result
+        if (j + 1) % 10 == 0:
+            logger.info("cross-prediction: %d/%d networks, %.0f s", j + 1, len(neurons),
+                        time.perf_counter() - start)
+    return CrossPrediction(matrix, tuple(n.dataset for n in neurons), ids, params,
+                           time.perf_counter() - start)
 
 
 def normalise_cross_prediction(matrix: np.ndarray) -> np.ndarray:

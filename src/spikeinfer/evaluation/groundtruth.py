@@ -9,6 +9,7 @@ Each held-out dataset is scored at its native rate and in a harder condition
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,44 +17,21 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
 
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
-from ..models.base import SpikeModel
+from ..io import cv_folds, dataset_group, is_inhibitory, write_atomically
+from ..models import NeuralModel, SpikeModel
 from ..signals import finite_runs
 from ..preprocess import add_noise_to_level, resample_traceset
 from .benchmark import _fmt
 from .metrics import score_neurons
 
-#: Inhibitory / interneuron datasets (data README); the rest are excitatory.
-INHIBITORY = ("DS22", "DS23", "DS24", "DS25", "DS26", "DS27", "DS33", "DS41")
-#: Spikefinder sets that are the same neurons as a CASCADE dataset (grouped with it).
-SAME_NEURONS = {"spikefinder-5": "DS16", "spikefinder-6": "DS17"}
 #: Frame rates (Hz) at which the timing of the output is measured.
 LAG_RATES = (30.0, 100.0)
 
-
-def dataset_group(dataset: str) -> str:
-    """The cross-validation group of a dataset: its ``DSnn`` prefix, or the CASCADE
-    dataset holding the same neurons."""
-    dataset = SAME_NEURONS.get(dataset, dataset)
-    return dataset.split("-")[0] if dataset.startswith("DS") else dataset
-
-
-def is_inhibitory(dataset: str) -> bool:
-    return dataset_group(dataset) in INHIBITORY
-
-
-def load_ground_truth(root, spikefinder_sets: Sequence[str] = ("4",)) -> list[TraceSet]:
-    """All CASCADE datasets under ``root/cascade_gt`` and the given Spikefinder training
-    sets under ``root/spikefinder/train`` (set 4 is the only one not also in CASCADE)."""
-    from ..io import load_cascade_collection, load_spikefinder
-
-    root = Path(root)
-    data = load_cascade_collection(root / "cascade_gt", quiet=True)
-    for s in spikefinder_sets:
-        data.append(load_spikefinder(root / "spikefinder" / "train" / f"{s}.train.calcium.csv"))
-    return data
+logger = logging.getLogger(__name__)
 
 
 def degrade(ts: TraceSet, fps: float | None = None, noise_level: float | None = None,
@@ -133,25 +111,31 @@ def score_datasets(model: SpikeModel, data: Sequence[TraceSet], fps: float | Non
     return {"datasets": result}
 
 
-def make_folds(datasets: Sequence[str], n_folds: int, random_state: int = 0) -> list[list[str]]:
-    """Dataset groups dealt into ``n_folds`` folds at random (seeded), excitatory and
-    inhibitory groups dealt separately so that every fold holds some of each."""
+def make_folds(datasets: Sequence[str], n_folds: int = 5, random_state: int = 0
+               ) -> list[list[str]]:
+    """Folds of whole dataset groups. For all the catalogue's datasets in five folds at
+    seed 0, the folds in use (:func:`spikeinfer.io.cv_folds`), so that results stay
+    comparable; any other choice deals the groups with scikit-learn's
+    ``StratifiedGroupKFold``, stratified by cell type."""
     groups = sorted({dataset_group(d) for d in datasets})
     if not 2 <= n_folds <= len(groups):
         raise InputError(f"{n_folds} folds for {len(groups)} dataset groups; "
                          f"choose 2 to {len(groups)}")
-    rng = np.random.default_rng(random_state)
-    order = [g for kind in (False, True)
-             for g in rng.permutation([g for g in groups if (g in INHIBITORY) == kind])]
-    folds = [order[i::n_folds] for i in range(n_folds)]
-    return [sorted(d for d in datasets if dataset_group(d) in fold) for fold in folds]
+    datasets = sorted(datasets)
+    in_use = cv_folds()
+    if n_folds == len(in_use) and random_state == 0 and datasets == sorted(
+            d for fold in in_use for d in fold):
+        return in_use
+    labels = np.array([is_inhibitory(d) for d in datasets])
+    splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=random_state)
+    return [sorted(np.array(datasets)[test].tolist()) for _, test in
+            splitter.split(np.zeros(len(datasets)), labels, [dataset_group(d) for d in datasets])]
 
 
 def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequence[str],
                    data: Sequence[TraceSet], n_folds: int = 5, fps: float = 30.0,
                    noise_level: float = 4.0, random_state: int = 0, results_dir=None,
-                   only_folds: Sequence[int] | None = None, progress: bool = False,
-                   log: Callable[[str], None] = print) -> dict:
+                   only_folds: Sequence[int] | None = None, progress: bool = False) -> dict:
     """Train each model on all but one fold of datasets, score the held-out fold.
 
     For every fold and model: the held-out datasets' scores at their native rate
@@ -168,8 +152,7 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
     results: dict = {"folds": folds, "fps": fps, "noise_level": noise_level, "models": {}}
     for name in model_names:
         model = make_model(name)
-        params = _as_stored(model.get_params())
-        defaults = _as_stored(type(model)().get_params())
+        params, defaults = _stored_params(model)
         per_fold = []
         for k, held_out in enumerate(folds):
             path = Path(results_dir) / f"{name}-fold{k}.json" if results_dir else None
@@ -179,15 +162,13 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
                                                                    defaults):
                     per_fold.append(stored)
                     continue
-                log(f"{path}: other folds or hyper-parameters; not reused")
+                logger.info("%s: other folds or hyper-parameters; not reused", path)
             if only_folds is not None and k not in only_folds:
                 continue
             result = _run_fold(make_model(name), data, held_out, fps, noise_level,
-                               random_state, progress, log, f"{name} fold {k}")
+                               random_state, progress, f"{name} fold {k}")
             per_fold.append({**result, "params": params})
             if path is not None:
-                from ..io import write_atomically
-
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomically(path, lambda tmp, doc=per_fold[-1]: tmp.write_text(
                     json.dumps(doc, indent=1)), force=True)
@@ -195,8 +176,14 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
     return results
 
 
-def _as_stored(params: dict) -> dict:
-    return json.loads(json.dumps(params))
+def _stored_params(model: SpikeModel) -> tuple[dict, dict]:
+    """A model's hyper-parameters as stored with its results (flat names, JSON values),
+    and the defaults of its class."""
+    def flat(m):
+        return m.flat_params() if isinstance(m, NeuralModel) else m.get_params()
+
+    return (json.loads(json.dumps(flat(model))),
+            json.loads(json.dumps(flat(type(model)()))))
 
 
 def _same_params(stored: dict | None, params: dict, defaults: dict) -> bool:
@@ -206,11 +193,11 @@ def _same_params(stored: dict | None, params: dict, defaults: dict) -> bool:
         stored.get(k, defaults.get(k)) == v for k, v in params.items())
 
 
-def _run_fold(model, data, held_out, fps, noise_level, random_state, progress, log, label):
+def _run_fold(model, data, held_out, fps, noise_level, random_state, progress, label):
     train = [ts for ts in data if ts.dataset not in held_out]
     test = [ts for ts in data if ts.dataset in held_out]
-    log(f"{label}: training on {len({ts.dataset for ts in train})} datasets, "
-        f"holding out {', '.join(held_out)}")
+    logger.info("%s: training on %d datasets, holding out %s", label,
+                len({ts.dataset for ts in train}), ", ".join(held_out))
     start = time.perf_counter()
     model.fit(train)
     fit_s = time.perf_counter() - start
@@ -223,8 +210,8 @@ def _run_fold(model, data, held_out, fps, noise_level, random_state, progress, l
             model, test, rate, None, random_state, max_lag=int(round(0.1 * rate)),
             progress=progress)["lag_corr"]
         lags[f"{rate:g}"] = int(np.argmax(curve)) - (len(curve) - 1) // 2
-    log(f"{label}: fit {fit_s:.0f} s, best lag {lags} frames, total "
-        f"{time.perf_counter() - start:.0f} s")
+    logger.info("%s: fit %.0f s, best lag %s frames, total %.0f s", label, fit_s, lags,
+                time.perf_counter() - start)
     return {"held_out": held_out, "native": native["datasets"],
             "degraded": degraded["datasets"], "lag_frames": lags, "fit_s": round(fit_s, 1)}
 

@@ -7,11 +7,18 @@ Models alternate within each repeat, so that a busy machine slows them alike.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import resource
 import time
+import warnings
 
 import numpy as np
+
+from ..models import load_model
+from ..simulate import simulate_recording
+
+logger = logging.getLogger(__name__)
 
 
 def _rss_mb() -> float | None:
@@ -29,8 +36,6 @@ def _rss_mb() -> float | None:
 def simulate_large_recording(n_neurons: int, duration_s: float, fps: float,
                              random_state: int = 0, chunk: int = 50) -> np.ndarray:
     """(n_neurons, n_frames) float32 dF/F, simulated ``chunk`` neurons at a time."""
-    from ..simulate import simulate_recording
-
     n_frames = int(round(duration_s * fps))
     traces = np.empty((n_neurons, n_frames), dtype=np.float32)
     for start in range(0, n_neurons, chunk):
@@ -41,10 +46,6 @@ def simulate_large_recording(n_neurons: int, duration_s: float, fps: float,
 
 
 def _measure(model_name: str, n_neurons: int, duration_s: float, fps: float, queue) -> None:
-    import warnings
-
-    from ..models import load_model
-
     traces = simulate_large_recording(n_neurons, duration_s, fps)
     model = load_model(model_name)
     data_mb = _rss_mb()
@@ -60,7 +61,7 @@ def _measure(model_name: str, n_neurons: int, duration_s: float, fps: float, que
 
 def benchmark_speed(model_names=("default", "oasis"), n_neurons: int = 1000,
                     duration_s: float = 3600.0, fps: float = 30.0, repeats: int = 3,
-                    log=print) -> dict:
+                    ) -> dict:
     """Median wall time and peak memory of ``predict`` per model, and each model's time
     as a ratio to the last model's (the baseline) within the same repeat."""
     context = multiprocessing.get_context("spawn")
@@ -74,8 +75,8 @@ def benchmark_speed(model_names=("default", "oasis"), n_neurons: int = 1000,
             result = queue.get()
             process.join()
             runs[name].append(result)
-            log(f"repeat {repeat + 1}/{repeats} {name}: {result['seconds']:.1f} s, "
-                f"peak {result['peak_mb']:.0f} MB")
+            logger.info("repeat %d/%d %s: %.1f s, peak %.0f MB", repeat + 1, repeats, name,
+                        result["seconds"], result["peak_mb"])
     baseline = model_names[-1]
     summary = {}
     for name in model_names:

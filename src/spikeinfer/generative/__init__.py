@@ -12,15 +12,24 @@ out (:func:`split_neurons`). See ``docs/generative.md``.
 
 from ._models import (
     KINDS,
+    MODELS,
     ConditionalGAN,
     SpikeClassifier,
     WindowAutoencoder,
     generate_traces,
+    generate_twins,
     load_generative,
     train_gan,
 )
+from ._evaluate import (
+    evaluate_model,
+    format_evaluation,
+    simulate_stretches,
+    simulator_parameters,
+)
 from ._windows import FPS, Stretches, Windows, make_stretches, make_windows, split_neurons
 
-__all__ = ["FPS", "KINDS", "ConditionalGAN", "SpikeClassifier", "Stretches", "WindowAutoencoder",
-           "Windows", "generate_traces", "load_generative", "make_stretches", "make_windows",
+__all__ = ["FPS", "KINDS", "MODELS", "evaluate_model", "format_evaluation", "simulate_stretches",
+           "simulator_parameters", "ConditionalGAN", "SpikeClassifier", "Stretches", "WindowAutoencoder",
+           "Windows", "generate_traces", "generate_twins", "load_generative", "make_stretches", "make_windows",
            "split_neurons", "train_gan"]

@@ -16,15 +16,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Sequence
 
 import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from ..data import TraceSet
-from ..preprocess import compute_baseline
+from ..exceptions import InputError
+from ..pipeline import Pipeline
+from ..simulate import load_indicator_table, simulate_fluorescence
 from ..signals import compute_noise_level, counts_to_spike_times
 from ._models import ConditionalGAN, SpikeClassifier, WindowAutoencoder
 from ._windows import Stretches, Windows, make_windows, noise_sigma
+
+logger = logging.getLogger(__name__)
 
 
 def _none(value) -> float | None:
@@ -40,8 +49,6 @@ def rise_score(x: np.ndarray) -> np.ndarray:
 
 def evaluate_classifier(model: SpikeClassifier, windows: Windows) -> dict:
     """ROC AUC on the held-out windows, per dataset and pooled."""
-    from sklearn.metrics import roc_auc_score
-
     held = windows.subset(windows.held_out)
     proba = model.predict_proba(held.x)
     baseline = rise_score(held.x)
@@ -69,8 +76,6 @@ def evaluate_classifier(model: SpikeClassifier, windows: Windows) -> dict:
 def evaluate_autoencoder(model: WindowAutoencoder, windows: Windows) -> dict:
     """Reconstruction error in noise units (1 = the variance of the noise) and dF/F^2,
     training and held-out neurons, per dataset (held out), and PCA for reference."""
-    from sklearn.decomposition import PCA
-
     def errors(w: Windows) -> tuple[np.ndarray, np.ndarray]:
         reconstruction = model.reconstruct(w.x)
         squared = ((reconstruction - w.x) ** 2).mean(axis=1)
@@ -113,9 +118,6 @@ def two_sample_accuracy(real: np.ndarray, fake: np.ndarray, counts: np.ndarray,
                         random_state: int = 0) -> float:
     """5-fold cross-validated accuracy of a gradient-boosting classifier separating
     ``real`` from ``fake`` windows (both (n, window), same ``counts``)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
     features = np.concatenate([window_features(real, counts), window_features(fake, counts)])
     target = np.r_[np.ones(len(real)), np.zeros(len(fake))]
     classifier = HistGradientBoostingClassifier(max_iter=60, max_leaf_nodes=15,
@@ -155,9 +157,7 @@ def compute_transient_stats(traces: Sequence[np.ndarray], counts: Sequence[np.nd
     return result
 
 
-def _simulator_parameters(dataset: str) -> dict | None:
-    from ..simulate import load_indicator_table
-
+def simulator_parameters(dataset: str) -> dict | None:
     for entry in load_indicator_table()["datasets"]:
         if entry["dataset"] == dataset:
             return {k: entry[k] for k in ("tau_rise_s", "tau_decay_s", "amplitude",
@@ -169,9 +169,8 @@ def simulate_stretches(stretches: Stretches, rows: np.ndarray, params: dict,
                        random_state: int = 0, baseline_window_s: float = 60.0) -> list:
     """The simulator's traces for ``rows``: their spikes, the dataset's fitted kinetics,
     noise at the dataset's nu, running baseline subtracted as for real data."""
-    from ..simulate import simulate_fluorescence
-
     rng = np.random.default_rng(random_state)
+    pipeline = Pipeline(fps=stretches.fps, baseline_window_s=baseline_window_s)
     out = []
     params = dict(params)
     nu = params.pop("noise_level")
@@ -179,12 +178,12 @@ def simulate_stretches(stretches: Stretches, rows: np.ndarray, params: dict,
         counts = stretches.counts[i]
         x = simulate_fluorescence([counts_to_spike_times(counts, stretches.fps)], stretches.fps,
                                   len(counts), noise_level=nu, random_state=rng, **params)[0]
-        out.append(x - compute_baseline(x, stretches.fps, baseline_window_s)[0])
+        out.append(pipeline.prepare(x, stretches.fps))
     return out
 
 
 def evaluate_gan(model: ConditionalGAN, stretches: Stretches, held: set[str],
-                 simulator: bool = True, log: Callable[[str], None] = print) -> dict:
+                 simulator: bool = True) -> dict:
     """Per dataset with held-out neurons: two-sample accuracy of the GAN (and of the
     simulator) against real windows of those neurons, and matched statistics."""
     windows = make_windows(stretches, held, 64, model.per_dataset, model.random_state)
@@ -200,7 +199,7 @@ def evaluate_gan(model: ConditionalGAN, stretches: Stretches, held: set[str],
         counts = [stretches.counts[i] for i in rows]
         generated = {"gan": [model.generate(c, name, random_state=[model.random_state, d, k])
                              for k, c in enumerate(counts)]}
-        params = _simulator_parameters(name) if simulator else None
+        params = simulator_parameters(name) if simulator else None
         if params is not None:
             # Noise as measured at 30 Hz on the dataset's training neurons (the table's
             # nu is at the native rates; the GAN learns from the same training neurons).
@@ -224,7 +223,7 @@ def evaluate_gan(model: ConditionalGAN, stretches: Stretches, held: set[str],
                 **compute_transient_stats(traces, counts, model.fps)}
         rows_out[name] = entry
         summary = "  ".join(f"{s} {entry[s]['two_sample_accuracy']:.3f}" for s in generated)
-        log(f"{name}: {len(real_x)} windows, two-sample accuracy {summary}")
+        logger.info("%s: %d windows, two-sample accuracy %s", name, len(real_x), summary)
     result = {"kind": "gan", "datasets": rows_out}
     for source in ("gan", "simulator"):
         acc = [e[source]["two_sample_accuracy"] for e in rows_out.values() if source in e]
@@ -232,16 +231,14 @@ def evaluate_gan(model: ConditionalGAN, stretches: Stretches, held: set[str],
     return result
 
 
-def evaluate_model(model, data: Sequence[TraceSet], log: Callable[[str], None] = print) -> dict:
+def evaluate_model(model, data: Sequence[TraceSet]) -> dict:
     """The evaluation of any of the three models on its held-out neurons of ``data``."""
     stretches, held = model.prepare(data)
     if not held:
-        from ..exceptions import InputError
-
         raise InputError("the model was trained on every neuron (held_out_fraction=0); "
                          "there is nothing held out to evaluate on")
     if isinstance(model, ConditionalGAN):
-        result = evaluate_gan(model, stretches, held, log=log)
+        result = evaluate_gan(model, stretches, held)
     else:
         windows = make_windows(stretches, held, model.window, model.per_dataset,
                                model.random_state)

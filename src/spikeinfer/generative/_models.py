@@ -1,27 +1,31 @@
 """The three generative models: fit on ground truth, save, load, use.
 
-Each model is a small estimator: the constructor stores hyper-parameters, ``fit``
-returns self and sets attributes ending in ``_``, ``save`` writes ``model.json``
-(kind, hyper-parameters, learned values, training history) and
-``weights.safetensors`` into a folder, :func:`load_generative` reads either back.
+Each model is a scikit-learn estimator: the constructor stores hyper-parameters,
+``fit`` returns self and sets attributes ending in ``_``, ``save`` writes the artifact
+``model.json`` (kind ``generative``, the model, hyper-parameters, learned values,
+training history) and ``weights.safetensors`` into a folder, :func:`load_generative`
+reads any of them back. Training runs through the one
+:class:`~spikeinfer.training.Trainer`.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Sequence
+from dataclasses import asdict
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
+from .. import __version__
 from ..data import TraceSet
 from ..exceptions import InputError, NotFittedError
-from ..simulate import normalise_indicator_name
-from ._networks import (
+from ..io import normalise_indicator_name, read_artifact, write_artifact
+from ..nn.generative import (
     AutoencoderConfig,
     ClassifierConfig,
     Discriminator,
@@ -31,6 +35,9 @@ from ._networks import (
     SpikeClassifierNet,
     WindowAutoencoderNet,
 )
+from ..preprocess import resample_traceset
+from ..training import History, ProgressBar, TimeBudget, Trainer, gradient_step, make_twin
+from ..validation import POSITIVE, check_params
 from ._windows import (
     FPS,
     Stretches,
@@ -54,10 +61,19 @@ def _balanced_sampler(dataset: np.ndarray, batch_size: int, rng: np.random.Gener
     return draw
 
 
-class _WindowModel:
-    """What the three models share: data preparation, the neuron split, saving."""
+class _WindowModel(BaseEstimator):
+    """What the three models share: data preparation, the neuron split, training, saving."""
 
     kind = ""
+    _parameter_constraints = {
+        "steps": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [POSITIVE], "window": [Interval(Integral, 1, None, closed="left")],
+        "per_dataset": [Interval(Integral, 1, None, closed="left")],
+        "held_out_fraction": [Interval(Real, 0, 1, closed="left")],
+        "max_seconds": [POSITIVE, None],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(self, steps: int, batch_size: int, learning_rate: float, window: int,
                  per_dataset: int, held_out_fraction: float, max_seconds: float | None,
@@ -71,24 +87,9 @@ class _WindowModel:
         self.max_seconds = max_seconds
         self.random_state = random_state
 
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        import inspect
-
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def _check_params(self) -> None:
-        for name in ("steps", "batch_size", "window", "per_dataset"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise InputError(f"{name} must be a positive whole number, got {value!r}")
-        if not 0 <= self.held_out_fraction < 1:
-            raise InputError(f"held_out_fraction must be in [0, 1), got {self.held_out_fraction!r}")
-        if not self.learning_rate > 0:
-            raise InputError(f"learning_rate must be positive, got {self.learning_rate!r}")
+    def _validate(self) -> None:
+        check_params(self.get_params(deep=False), self._parameter_constraints,
+                     type(self).__name__)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
@@ -109,7 +110,7 @@ class _WindowModel:
     def _start_fit(self, data):
         """Checks, a fresh network, the training neurons' windows, a sampler drawing
         every dataset equally often, and Adam: what a window model's ``fit`` starts with."""
-        self._check_params()
+        self._validate()
         torch.manual_seed(self.random_state)
         stretches, held = self.prepare(data)
         windows = make_windows(stretches, held, self.window, self.per_dataset, self.random_state)
@@ -135,39 +136,37 @@ class _WindowModel:
                 "held_out_neurons_": sorted(self.held_out_neurons_),
                 "config_": _config_dict(self.net_.config), "training_": self.training_}
 
+    def _train(self, step_fn, progress: bool) -> dict:
+        """Run ``step_fn(step) -> dict of losses`` up to :attr:`steps` or
+        :attr:`max_seconds`; the history holds the losses averaged over each 100 steps."""
+        trainer = Trainer(step_fn, self.steps, [TimeBudget(self.max_seconds), History(100),
+                                                ProgressBar(self.kind, progress)])
+        result = trainer.fit()
+        self.net_.eval()
+        return {"steps": result.steps, "seconds": round(result.seconds, 1),
+                "history": result.history}
+
     def save(self, folder, force: bool = False) -> Path:
         """Write ``model.json`` and ``weights.safetensors`` into ``folder`` atomically."""
-        from safetensors.torch import save_file
-
-        from .. import __version__
-        from ..io import write_atomically
-
         self._check_fitted()
         folder = Path(folder)
         if (folder / "model.json").exists() and not force:
             raise InputError(f"{folder}: holds a model already; pass --force to overwrite")
-        folder.mkdir(parents=True, exist_ok=True)
-        doc = {"kind": self.kind, "package_version": __version__, "fps": FPS,
-               "params": self.get_params(), "state": self._state()}
-        state = {k: v.detach().contiguous() for k, v in self.net_.state_dict().items()}
-        write_atomically(folder / "weights.safetensors", lambda t: save_file(state, str(t)),
-                         force=True)
-        text = json.dumps(doc, indent=1)
-        write_atomically(folder / "model.json", lambda t: t.write_text(text + "\n"), force=True)
-        return folder
+        document = {"kind": "generative", "model": self.kind, "package_version": __version__,
+                    "fps": FPS, "params": self.get_params(), "state": self._state()}
+        return write_artifact(folder, document, self.net_.state_dict())
 
     @classmethod
-    def _load(cls, doc: dict, folder: Path):
-        from safetensors.torch import load_file
-
-        model = cls(**doc["params"])
-        state = doc["state"]
+    def from_document(cls, document: dict, weights: dict):
+        model = cls(**document["params"])
+        model._validate()
+        state = document["state"]
         model.dataset_names_ = list(state["dataset_names_"])
         model.held_out_neurons_ = set(state["held_out_neurons_"])
         model.training_ = state.get("training_", {})
         model._restore(state)
         model.net_ = model._build(state["config_"])
-        model.net_.load_state_dict(load_file(str(folder / "weights.safetensors")))
+        model.net_.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
         model.net_.eval()
         return model
 
@@ -176,39 +175,11 @@ class _WindowModel:
 
 
 def _config_dict(config) -> dict:
-    from dataclasses import asdict
-
-    return json.loads(json.dumps(asdict(config)))
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
 
 
 def _tuples(d: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-
-
-def _descend(optimizer, loss: torch.Tensor) -> None:
-    """One gradient step on ``loss``."""
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-
-
-def _train_loop(model: _WindowModel, step_fn, progress: bool, every: int = 100) -> dict:
-    """Run ``step_fn(step) -> dict of losses`` up to ``model.steps`` or ``max_seconds``;
-    the history holds the losses averaged over each ``every`` steps."""
-    history, running, start = [], [], time.perf_counter()
-    bar = tqdm(range(1, model.steps + 1), desc=model.kind, disable=not progress, unit="step")
-    step = 0
-    for step in bar:
-        running.append(step_fn(step))
-        out_of_time = model.max_seconds and time.perf_counter() - start > model.max_seconds
-        if step % every == 0 or step == model.steps or out_of_time:
-            mean = {k: float(np.mean([r[k] for r in running])) for k in running[0]}
-            history.append({"step": step, **mean})
-            bar.set_postfix({k: f"{v:.3f}" for k, v in mean.items()})
-            running = []
-        if out_of_time:
-            break
-    return {"steps": step, "seconds": round(time.perf_counter() - start, 1), "history": history}
 
 
 # -- classifier -----------------------------------------------------------------------
@@ -254,11 +225,10 @@ class SpikeClassifier(_WindowModel):
             idx = torch.from_numpy(draw())
             self.net_.train()
             loss = F.binary_cross_entropy_with_logits(self._centre_logit(x[idx]), y[idx])
-            _descend(optimizer, loss)
+            gradient_step(optimizer, loss)
             return {"bce": loss.item()}
 
-        self.training_ = _train_loop(self, step_fn, progress)
-        self.net_.eval()
+        self.training_ = self._train(step_fn, progress)
         return self
 
     def _centre_logit(self, x: torch.Tensor) -> torch.Tensor:
@@ -306,8 +276,8 @@ class WindowAutoencoder(_WindowModel):
         config = config or {"window": self.window, "latent": self.latent}
         return WindowAutoencoderNet(AutoencoderConfig(**_tuples(config)))
 
-    def _check_params(self) -> None:
-        super()._check_params()
+    def _validate(self) -> None:
+        super()._validate()
         if self.window % 8:
             raise InputError(f"window must be a multiple of 8 frames, got {self.window}")
         if not isinstance(self.latent, int) or self.latent < 1:
@@ -323,11 +293,10 @@ class WindowAutoencoder(_WindowModel):
             self.net_.train()
             reconstruction, z, _, _ = self.net_(x[idx])
             loss = F.mse_loss(reconstruction, z)
-            _descend(optimizer, loss)
+            gradient_step(optimizer, loss)
             return {"mse_noise_units": loss.item()}
 
-        self.training_ = _train_loop(self, step_fn, progress)
-        self.net_.eval()
+        self.training_ = self._train(step_fn, progress)
         return self
 
     @torch.no_grad()
@@ -413,15 +382,15 @@ class ConditionalGAN(_WindowModel):
         config = config or {"n_labels": len(self.dataset_names_)}
         return Generator(GeneratorConfig(**_tuples(config)))
 
-    def _check_params(self) -> None:
-        super()._check_params()
+    def _validate(self) -> None:
+        super()._validate()
         if not 0 <= self.warmup < self.window - 16:
             raise InputError(f"warmup must be in [0, window - 16), got {self.warmup!r}")
         if not self.l1_weight >= 0:
             raise InputError(f"l1_weight must be at least 0, got {self.l1_weight!r}")
 
     def fit(self, data: Sequence[TraceSet] | Stretches, progress: bool = False) -> ConditionalGAN:
-        self._check_params()
+        self._validate()
         torch.manual_seed(self.random_state)
         stretches, held = self.prepare(data)
         train = stretches.subset(np.flatnonzero(~stretches.is_held_out(held)))
@@ -452,16 +421,15 @@ class ConditionalGAN(_WindowModel):
             judged = counts[..., w:]
             loss_d = (F.relu(1 - d(real[:, None, w:], judged, label)).mean()
                       + F.relu(1 + d(fake.detach()[:, None, w:], judged, label)).mean())
-            _descend(opt_d, loss_d)
+            gradient_step(opt_d, loss_d)
             adversarial = -d(fake[:, None, w:], judged, label).mean()
             l1 = (_box_smooth(fake, self.smooth_frames)
                   - _box_smooth(real, self.smooth_frames))[:, w:].abs().mean()
-            _descend(opt_g, adversarial + self.l1_weight * l1)
+            gradient_step(opt_g, adversarial + self.l1_weight * l1)
             return {"d_loss": loss_d.item(), "g_adversarial": adversarial.item(),
                     "l1_smoothed": l1.item()}
 
-        self.training_ = _train_loop(self, step_fn, progress)
-        g.eval()
+        self.training_ = self._train(step_fn, progress)
         return self
 
     def _state(self) -> dict:
@@ -611,14 +579,36 @@ MODELS = {"classifier": SpikeClassifier, "autoencoder": WindowAutoencoder, "gan"
 def load_generative(folder) -> SpikeClassifier | WindowAutoencoder | ConditionalGAN:
     """A model saved by ``save`` (or ``spikeinfer generative train``)."""
     folder = Path(folder)
-    path = folder / "model.json"
-    if not path.is_file():
+    if not (folder / "model.json").is_file():
         raise InputError(f"{folder}: no model.json; train one with 'spikeinfer generative train'")
-    try:
-        doc = json.loads(path.read_text())
-        cls = MODELS[doc["kind"]]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise InputError(f"{path}: not a generative model ({type(err).__name__}: {err})") from None
-    if not (folder / "weights.safetensors").is_file():
+    document, weights = read_artifact(folder, "generative")
+    if document.get("model") not in MODELS:
+        raise InputError(f"{folder / 'model.json'}: unknown generative model "
+                         f"{document.get('model')!r}")
+    if weights is None:
         raise InputError(f"{folder}: weights.safetensors is missing")
-    return cls._load(doc, folder)
+    try:
+        return MODELS[document["model"]].from_document(document, weights)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise InputError(f"{folder / 'model.json'}: invalid model ({type(err).__name__}: {err})"
+                         ) from None
+
+
+def generate_twins(data: Sequence[TraceSet], random_state: int = 0, *,
+                   max_seconds: float = 300.0) -> list[TraceSet]:
+    """Each recording's spike trains with fluorescence from a conditional GAN trained
+    on ``data`` (at most ``max_seconds``), conditioned on another training dataset
+    drawn at random: synthetic training twins (see
+    :func:`spikeinfer.training.simulate_twins` for the simulator's)."""
+    gan = train_gan(list(data), max_seconds=max_seconds, random_state=random_state)
+    rng = np.random.default_rng(random_state)
+    labels = sorted({ts.dataset for ts in data})
+    twins = []
+    for ts in data:
+        ts30 = resample_traceset(ts, gan.fps)
+        counts = np.nan_to_num(ts30.spike_counts())
+        label = labels[rng.integers(len(labels))]
+        traces = generate_traces(gan, counts, label, random_state=rng)
+        traces[np.isnan(ts30.traces)] = np.nan
+        twins.append(make_twin(ts30, traces))
+    return twins

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data import TraceSet
-from ..simulate import normalise_indicator_name
+from ..io import normalise_indicator_name
+from ..pipeline import Pipeline
+from ..signals import noise_std
 from ..training import make_training_set
 
 #: Default rate (Hz) of every generative model.
@@ -77,7 +79,8 @@ def make_stretches(data: Sequence[TraceSet], fps: float = FPS, min_frames: int =
     """Resample to ``fps``, split rows at NaN gaps, keep stretches of ``min_frames`` or
     more, subtract each stretch's running baseline (8th percentile over
     ``baseline_window_s`` seconds)."""
-    stretches = make_training_set(data, fps, 0.0, min_frames, dataset_names, baseline_window_s)
+    pipeline = Pipeline(fps=fps, baseline_window_s=baseline_window_s, floor_percentile=None)
+    stretches = make_training_set(data, pipeline, 0.0, min_frames, dataset_names)
     return Stretches(stretches.traces, stretches.targets, stretches.neuron, stretches.dataset,
                      stretches.dataset_names, {ts.dataset: indicator_of(ts) for ts in data}, fps)
 
@@ -102,8 +105,7 @@ def split_neurons(neurons: Sequence[str], fraction: float = 0.2,
 
 def noise_sigma(x: np.ndarray) -> np.ndarray:
     """Std of white noise with the same median |frame difference|, per row (dF/F)."""
-    mad = np.median(np.abs(np.diff(x, axis=-1)), axis=-1)
-    return np.maximum(mad / (np.sqrt(2.0) * 0.6744897501960817), 1e-4)
+    return np.maximum(noise_std(x), 1e-4)
 
 
 def dataset_noise_scales(stretches: Stretches) -> np.ndarray:

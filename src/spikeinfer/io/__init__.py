@@ -8,6 +8,7 @@ One private module per format behind :func:`load_traces` and
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +25,26 @@ from ._spikefinder import (
     read_spikefinder_counts,
     spikes_path_for,
 )
+from ._catalogue import (
+    DEFAULT_SPIKEFINDER_SETS,
+    INDICATORS,
+    DatasetEntry,
+    cv_folds,
+    dataset_group,
+    dataset_indicator,
+    is_inhibitory,
+    load_catalogue,
+    normalise_indicator_name,
+)
+from ._artifact import ARTIFACT_KINDS, read_artifact, sha256_of, write_artifact
 from ._write import write_atomically
 
 FORMATS = ("auto", "spikefinder", "npy", "csv", "h5", "suite2p", "nwb")
 
-__all__ = ["FORMATS", "ORIENTATIONS", "detect_format", "load_traces", "load_spikefinder",
+__all__ = ["ARTIFACT_KINDS", "DEFAULT_SPIKEFINDER_SETS", "FORMATS", "INDICATORS", "ORIENTATIONS",
+           "DatasetEntry", "cv_folds", "dataset_group", "dataset_indicator", "is_inhibitory",
+           "load_catalogue", "load_ground_truth", "normalise_indicator_name", "read_artifact",
+           "sha256_of", "write_artifact", "detect_format", "load_traces", "load_spikefinder",
            "load_cascade_dataset", "load_cascade_collection", "load_counts",
            "save_predictions", "write_atomically"]
 
@@ -201,3 +217,27 @@ def save_predictions(path, predictions: np.ndarray, like: TraceSet, *, force: bo
     else:
         raise InputError(f"{path}: output must end in .csv, .npy, .h5 or .hdf5")
     return path
+
+
+def load_ground_truth(root, datasets: Sequence[str] | None = None) -> list[TraceSet]:
+    """Ground truth under ``root`` (the data folder, e.g. ``../shared/data``): the
+    catalogue's CASCADE datasets and Spikefinder set 4, or only ``datasets`` (names of
+    the catalogue, e.g. ``spikefinder-5``), chosen before anything is read."""
+    catalogue = load_catalogue()
+    root = Path(root)
+    if datasets is None:
+        datasets = [d for d, e in catalogue.items()
+                    if e.path.startswith("cascade_gt/") or d in DEFAULT_SPIKEFINDER_SETS]
+    unknown = [d for d in datasets if d not in catalogue]
+    if unknown:
+        raise InputError(f"not in the ground-truth catalogue: {', '.join(unknown)}")
+    data = []
+    for name in datasets:
+        path = root / catalogue[name].path
+        if not path.exists():
+            raise InputError(f"{path}: ground truth of {name} not found")
+        if path.is_dir():
+            data.extend(load_cascade_dataset(path, quiet=True))
+        else:
+            data.append(load_spikefinder(path))
+    return data

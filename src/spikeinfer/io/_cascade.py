@@ -16,6 +16,7 @@ import scipy.io
 
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
+from ._catalogue import dataset_indicator
 
 AP_TIME_UNIT_S = 1e-4
 # Recordings whose rates agree to 4 significant digits share a TraceSet; spike times are
@@ -97,16 +98,9 @@ def read_cascade_dataset(folder: Path) -> list[TraceSet]:
                 groups[float(f"{fps:.{_FPS_DIGITS}g}")].append(
                     (fps, trace, spikes, f"{path.stem}:{index}"))
     name = folder.name
-    indicator = indicator_from_name(name)
+    indicator = dataset_indicator(name) or ""
     return [_stack(recordings, name, indicator, str(folder)) for _, recordings in
             sorted(groups.items())]
-
-
-def indicator_from_name(name: str) -> str:
-    """'DS18-R-CaMP-m-CA3' -> 'R-CaMP': the words between the number and the species."""
-    words = name.split("-")[1:]
-    stop = next((i for i, w in enumerate(words) if w in ("m", "zf", "spinal")), len(words))
-    return "-".join(w for w in words[:stop] if not w.isdigit())  # 'OGB1-2': second OGB1 set
 
 
 def _read_records(path: Path) -> list:

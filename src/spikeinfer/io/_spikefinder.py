@@ -15,6 +15,7 @@ import numpy as np
 from ..data import TraceSet
 from ..exceptions import InputError
 from ..signals import counts_to_spike_times
+from ._catalogue import dataset_indicator
 from ._matrix import read_csv_matrix
 
 SPIKEFINDER_FPS = 100.0
@@ -45,8 +46,9 @@ def read_spikefinder(calcium_path: Path, spikes_path: Path | None = None,
         if spike_names != names or counts.shape[1] > traces.shape[1]:
             raise InputError(f"{spikes_path}: columns or length do not match {calcium_path.name}")
         spike_times = tuple(counts_to_spike_times(c, fps) for c in counts)
-    return TraceSet(traces, fps, spike_times=spike_times, neuron_ids=names,
-                    dataset=f"spikefinder-{match['set']}" if match else calcium_path.stem,
+    dataset = f"spikefinder-{match['set']}" if match else calcium_path.stem
+    return TraceSet(traces, fps, spike_times=spike_times, neuron_ids=names, dataset=dataset,
+                    indicator=dataset_indicator(dataset) or "" if match else "",
                     source=str(calcium_path))
 
 

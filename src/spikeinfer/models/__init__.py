@@ -1,19 +1,19 @@
 """Models behind one interface, by registered name or saved folder.
 
 ``load_model("default")`` gives the project's default model; ``load_model(path)``
-a model saved with :meth:`SpikeModel.save`. Loading reads JSON (and, for neural
-models, safetensors): nothing in a model file is executed.
+a model saved with :meth:`SpikeModel.save`. Loading reads JSON and safetensors (with
+the weights' sha256 checked): nothing in a model file is executed.
 """
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 
 from ..exceptions import InputError
-from .base import ModelCard, SpikeModel, check_traces
-from .neural import NeuralModel
+from ..io import read_artifact
+from .base import ModelCard, SpikeModel, check_traces, describe_training_data
+from .neural import NeuralModel, with_settings
 from .oasis import OasisModel
 
 #: Architecture name -> estimator class, used to rebuild saved models.
@@ -22,10 +22,11 @@ ARCHITECTURES: dict[str, type[SpikeModel]] = {"oasis": OasisModel, "neural": Neu
 #: What ``spikeinfer train --model`` and the cross-validation can build.
 ESTIMATOR_NAMES = ("oasis", "default", "elephant", "attended", "conv16")
 
-#: Each network's training recipe: hyper-parameters that differ from NeuralModel's
-#: defaults. conv16 maximises correlation, as its seed does; elephant and attended,
-#: whose seeds fix no loss, take the default's; the default's recipe was chosen by
-#: grouped cross-validation (closing notes of the neural-model issue).
+#: Each network's training recipe: hyper-parameters (flat names, see
+#: :meth:`NeuralModel.from_flat`) that differ from the defaults. conv16 maximises
+#: correlation, as its seed does; elephant and attended, whose seeds fix no loss, take
+#: the default's; the default's recipe was chosen by grouped cross-validation
+#: (``docs/experiments.md``).
 RECIPES: dict[str, dict] = {
     "conv16": {"loss": "corr"},
     "elephant": {"loss": "mse+corr", "steps": 1000},
@@ -35,19 +36,21 @@ RECIPES: dict[str, dict] = {
 }
 
 __all__ = ["ARCHITECTURES", "ESTIMATOR_NAMES", "RECIPES", "ModelCard", "NeuralModel",
-           "OasisModel", "SpikeModel", "check_traces", "list_models",
-           "load_model", "make_estimator", "read_card"]
+           "OasisModel", "SpikeModel", "check_traces", "describe_training_data", "list_models",
+           "load_model", "make_estimator", "read_card", "with_settings"]
 
 
 def make_estimator(name: str, **params) -> SpikeModel:
     """An unfitted model: the OASIS baseline, or a network of :mod:`spikeinfer.nn` by name
-    with its :data:`RECIPES` entry; ``params`` override both."""
+    with its :data:`RECIPES` entry; ``params`` (flat names) override both."""
     if name not in ESTIMATOR_NAMES:
         raise InputError(f"unknown model {name!r}; choose from {', '.join(ESTIMATOR_NAMES)}")
     try:
         if name == "oasis":
-            return OasisModel(**params)
-        return NeuralModel(network=name, **{**RECIPES.get(name, {}), **params})
+            model = OasisModel(**params)
+            model._validate()
+            return model
+        return NeuralModel.from_flat(network=name, **{**RECIPES.get(name, {}), **params})
     except TypeError as err:
         raise InputError(f"hyper-parameters of {name}: {err}") from None
 
@@ -68,34 +71,28 @@ def _resolve(name_or_path) -> Path:
 
 
 def read_card(name_or_path) -> dict:
-    """The JSON document of a saved or shipped model."""
-    folder = _resolve(name_or_path)
-    try:
-        return json.loads((folder / "model.json").read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise InputError(f"{folder / 'model.json'}: not a readable model file ({err})") from None
+    """The JSON document of a saved or shipped model (its card, parameters and state)."""
+    return read_artifact(_resolve(name_or_path), "spike-model")[0]
 
 
 def load_model(name_or_path="default") -> SpikeModel:
     """A fitted model by shipped name (``spikeinfer models``) or saved folder."""
     folder = _resolve(name_or_path)
-    doc = read_card(folder)
     where = folder / "model.json"
-    if not (isinstance(doc, dict) and all(isinstance(doc.get(k), dict)
-                                          for k in ("card", "params", "state"))):
+    document, weights = read_artifact(folder, "spike-model")
+    if not all(isinstance(document.get(k), dict) for k in ("card", "params", "state")):
         raise InputError(f"{where}: expected an object with card, params and state")
-    arch = doc["card"].get("architecture")
-    if arch not in ARCHITECTURES:
-        raise InputError(f"{folder / 'model.json'}: unknown architecture {arch!r}")
+    architecture = document["card"].get("architecture")
+    if architecture not in ARCHITECTURES:
+        raise InputError(f"{where}: unknown architecture {architecture!r}")
     try:
-        return ARCHITECTURES[arch]._from_document(doc, folder)
-    except (KeyError, TypeError, ValueError, AttributeError, OSError) as err:
-        raise InputError(f"{folder / 'model.json'}: invalid model file ({err})") from None
+        return ARCHITECTURES[architecture].from_document(document, weights)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as err:
+        raise InputError(f"{where}: invalid model file ({type(err).__name__}: {err})") from None
 
 
 def list_models() -> list[str]:
     """Names of the shipped models."""
     root = _pretrained_dir()
-    shipped = sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()) \
+    return sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()) \
         if root.is_dir() else []
-    return shipped

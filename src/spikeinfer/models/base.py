@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
-import json
+import datetime
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -11,13 +10,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from tqdm.auto import tqdm
 
+from .. import __version__
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError, NotFittedError
+from ..io import write_artifact
 from ..signals import check_fps, finite_runs
+from ..validation import check_params
 
 
-def check_traces(traces, fps, min_frames: int = 1, fps_range=(0.5, 10_000.0)):
+def check_traces(traces, fps, min_frames: int = 1):
     """Validate traces and frame rate for prediction; returns (2-D float array, fps).
 
     float32 input stays float32 (half the memory of a large recording); anything
@@ -27,9 +31,6 @@ def check_traces(traces, fps, min_frames: int = 1, fps_range=(0.5, 10_000.0)):
     constant, or fewer valid frames than ``min_frames``.
     """
     fps = check_fps(fps)
-    if not fps_range[0] <= fps <= fps_range[1]:
-        raise InputError(f"frame rate {fps:g} Hz is outside this model's range "
-                         f"{fps_range[0]:g}-{fps_range[1]:g} Hz")
     x = np.asarray(traces)
     x = x.astype(np.float32 if x.dtype == np.float32 else np.float64, copy=False)
     if x.ndim != 2:
@@ -51,51 +52,91 @@ def check_traces(traces, fps, min_frames: int = 1, fps_range=(0.5, 10_000.0)):
     return x, fps
 
 
+def describe_training_data(data: Sequence[TraceSet]) -> list[dict]:
+    """Per dataset: recordings, hours and frame rates (Hz), for a model card."""
+    by_name: dict[str, dict] = {}
+    for ts in data:
+        entry = by_name.setdefault(ts.dataset, {"dataset": ts.dataset, "recordings": 0,
+                                                "hours": 0.0, "fps": [np.inf, 0.0]})
+        entry["recordings"] += ts.n_neurons
+        entry["hours"] += float(ts.lengths.sum() / ts.fps / 3600)
+        entry["fps"] = [min(entry["fps"][0], ts.fps), max(entry["fps"][1], ts.fps)]
+    return [{**e, "hours": round(e["hours"], 3),
+             "fps": [np.floor(e["fps"][0] * 100) / 100, np.ceil(e["fps"][1] * 100) / 100]}
+            for _, e in sorted(by_name.items())]
+
+
 @dataclass
 class ModelCard:
-    """What a saved model says about itself."""
+    """What a saved model says about itself (``card`` in ``model.json``)."""
 
     name: str
     architecture: str
+    version: str = "0"
     fps: float | None = None
-    training_data: list[str] = field(default_factory=list)
+    supported_fps: tuple[float, float] | None = None
+    training_data: list[dict] = field(default_factory=list)
     noise_range: tuple[float, float] | None = None
+    pipeline: dict | None = None
     scores: dict = field(default_factory=dict)
     command: str = ""
     package_version: str = ""
+    created: str = ""
     notes: str = ""
-    #: For a model adapted to a recording (``spikeinfer adapt``): the model it started
-    #: from, the recording, and the ground-truth datasets it was fine-tuned on.
+    #: For a model adapted to a recording: the model it started from, the recording,
+    #: and the ground-truth datasets it was fine-tuned on.
     adaptation: dict = field(default_factory=dict)
 
+    @property
+    def dataset_names(self) -> list[str]:
+        return [d["dataset"] if isinstance(d, dict) else str(d) for d in self.training_data]
 
-class SpikeModel(ABC):
-    """Base class of all spike-inference models (scikit-learn style).
 
-    The constructor stores hyper-parameters only; :meth:`fit` learns from
-    ground truth and sets attributes ending in ``_``; :meth:`predict` maps
-    traces ``(n_neurons, n_frames)`` at ``fps`` to expected spikes per frame,
-    same shape, NaN where the input is NaN.
+class SpikeModel(BaseEstimator, ABC):
+    """Base class of all spike-inference models (a scikit-learn estimator).
+
+    The constructor stores hyper-parameters only (``get_params``, ``set_params`` and
+    ``sklearn.base.clone`` work as for any scikit-learn estimator, and
+    ``_parameter_constraints`` declares what each may be); :meth:`fit` learns from
+    ground truth and sets attributes ending in ``_``; :meth:`predict` maps traces
+    ``(n_neurons, n_frames)`` at ``fps`` to expected spikes per frame, same shape, NaN
+    where the input is NaN; :meth:`save` writes the model with its whole card.
     """
 
     #: Registered name of the architecture, used to rebuild a saved model.
     architecture: str = ""
     #: Fewest valid frames of a trace the model can use.
     min_frames: int = 1
-    #: Frame rates (Hz) the model accepts.
-    fps_range: tuple[float, float] = (0.5, 10_000.0)
+    #: Names of the learned values saved in model.json besides weights.
+    _fitted_attributes: tuple[str, ...] = ()
+    _parameter_constraints: dict = {}
+
+    def _validate(self) -> None:
+        """Raise InputError for hyper-parameters of the wrong type or range."""
+        check_params(self.get_params(deep=False), self._parameter_constraints,
+                     type(self).__name__)
 
     @abstractmethod
-    def fit(self, data: Sequence[TraceSet] | TraceSet, **kwargs) -> SpikeModel:
+    def fit(self, data: Sequence[TraceSet] | TraceSet, progress: bool = False) -> SpikeModel:
         """Learn from ground truth; returns self."""
 
     @abstractmethod
-    def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
-        """Expected spikes per frame for one finite 1-D trace."""
+    def _predict_run(self, trace: np.ndarray, fps: float, context) -> np.ndarray:
+        """Expected spikes per frame for one finite 1-D trace; ``context`` is what
+        :meth:`_prepare_recording` returned for the recording it belongs to."""
 
-    @abstractmethod
+    def _prepare_recording(self, traces: np.ndarray, fps: float):
+        """Work on the whole recording before its stretches are predicted (e.g. its own
+        estimates); the result is passed to every :meth:`_predict_run` with the row."""
+        return None
+
     def _is_fitted(self) -> bool:
-        ...
+        return all(hasattr(self, name) for name in self._fitted_attributes)
+
+    @property
+    def supported_fps(self) -> tuple[float, float]:
+        """Frame rates (Hz) the model has been shown to work at; others are warned of."""
+        return (0.5, 10_000.0)
 
     def predict(self, traces: np.ndarray, fps: float, progress: bool = False) -> np.ndarray:
         """Expected spikes per frame, same shape as ``traces``.
@@ -110,14 +151,18 @@ class SpikeModel(ABC):
         fps : float
             Frame rate in Hz.
         progress : bool, default=False
-            Show a progress bar over neurons.
+            Show a progress bar over the stretches predicted.
         """
         if not self._is_fitted():
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load one")
-        self._check_params()
+        self._validate()
         one_d = np.ndim(traces) == 1
-        x, fps = check_traces(np.atleast_2d(traces) if one_d else traces, fps,
-                              self.min_frames, self.fps_range)
+        x, fps = check_traces(np.atleast_2d(traces) if one_d else traces, fps, self.min_frames)
+        low, high = self.supported_fps
+        if not low <= fps <= high:
+            warnings.warn(f"frame rate {fps:g} Hz is outside the {low:g}-{high:g} Hz this "
+                          "model was trained and tested at; its output may be wrong",
+                          DataWarning, stacklevel=2)
         out = np.full(x.shape, np.nan, dtype=x.dtype)
         runs, skipped, flat = [], 0, 0
         for i in range(x.shape[0]):
@@ -128,11 +173,11 @@ class SpikeModel(ABC):
                     flat += stop - start
                 else:
                     runs.append((i, start, stop))
-        results = self._map_runs(lambda run: self._predict_run(x[run[0], run[1]:run[2]], fps),
-                                 runs)
+        context = self._prepare_recording(x, fps)
+        results = self._map_runs(
+            lambda run: self._predict_run(x[run[0], run[1]:run[2]], fps, (context, run[0])),
+            runs)
         if progress:
-            from tqdm.auto import tqdm
-
             results = tqdm(results, total=len(runs), desc=self.architecture, unit="trace")
         for (i, start, stop), prediction in zip(runs, results):
             out[i, start:stop] = prediction
@@ -158,66 +203,56 @@ class SpikeModel(ABC):
 
     # -- saving ---------------------------------------------------------------
 
-    def get_params(self) -> dict:
-        """Constructor arguments (hyper-parameters), read from the constructor's signature."""
-        names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name != "self"}
-
-    def set_params(self, **params) -> SpikeModel:
-        """Change hyper-parameters (e.g. for fine-tuning a loaded model); returns self."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise InputError(f"{type(self).__name__} has no parameter {name!r}; "
-                                 f"choose from {', '.join(valid)}")
-            setattr(self, name, value)
-        self._check_params()
-        return self
+    def params_document(self) -> dict:
+        """Hyper-parameters as stored in model.json (JSON values)."""
+        return self.get_params(deep=False)
 
     def fitted_state(self) -> dict:
-        """Learned attributes (JSON-serialisable) other than tensors."""
-        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+        """Learned values (JSON-serialisable) other than tensors."""
+        return {name: getattr(self, name) for name in self._fitted_attributes}
 
-    def save(self, folder, card: ModelCard | None = None) -> Path:
-        """Write ``model.json`` (card, hyper-parameters, learned values) into ``folder``."""
-        from .. import __version__
-        from ..io import write_atomically
+    def _tensors(self) -> dict | None:
+        """Weights to store beside model.json (None for models without)."""
+        return None
 
+    def make_card(self, name: str, **fields) -> ModelCard:
+        """This fitted model's card; ``fields`` (version, command, scores, notes,
+        adaptation) are what the model cannot know itself."""
+        return ModelCard(name=name, architecture=self.architecture,
+                         training_data=list(getattr(self, "training_data_", [])),
+                         supported_fps=self.supported_fps, package_version=__version__,
+                         created=datetime.datetime.now(datetime.timezone.utc).isoformat(
+                             timespec="seconds"), **fields)
+
+    def save(self, folder, *, name: str | None = None, **card_fields) -> Path:
+        """Write the model into ``folder``: ``model.json`` (its whole card, its
+        hyper-parameters and learned values) and, for networks, ``weights.safetensors``
+        with its sha256 in the card, each written atomically.
+
+        ``card_fields`` are :class:`ModelCard` fields the model cannot know itself:
+        ``version``, ``command``, ``scores``, ``notes``, ``adaptation``.
+        """
         if not self._is_fitted():
             raise NotFittedError(f"{type(self).__name__} is not fitted; nothing to save")
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        card = card or ModelCard(name=folder.name, architecture=self.architecture)
-        card.package_version = card.package_version or __version__
-        doc = {"card": asdict(card), "params": self.get_params(), "state": self.fitted_state()}
-        text = json.dumps(doc, indent=2, default=_to_json)
-        write_atomically(folder / "model.json", lambda tmp: tmp.write_text(text), force=True)
-        return folder
+        card = self.make_card(name or folder.name, **card_fields)
+        document = {"kind": "spike-model", "card": asdict(card),
+                    "params": self.params_document(), "state": self.fitted_state()}
+        return write_artifact(folder, document, self._tensors())
 
     @classmethod
-    def _from_document(cls, doc: dict, folder: Path) -> SpikeModel:
-        model = cls(**doc["params"])
-        model._check_params()
-        expected = set(cls._fitted_attributes)
-        if set(doc["state"]) != expected:
-            raise InputError(f"learned values {sorted(doc['state'])} are not the expected "
-                             f"{sorted(expected)}")
-        for key, value in doc["state"].items():
+    def from_document(cls, document: dict, weights: dict | None) -> SpikeModel:
+        """Rebuild a saved model (see :func:`spikeinfer.models.load_model`)."""
+        model = cls(**document["params"])
+        model._validate()
+        state = document["state"]
+        if set(state) != set(cls._fitted_attributes):
+            raise InputError(f"learned values {sorted(state)} are not the expected "
+                             f"{sorted(cls._fitted_attributes)}")
+        for key in cls._fitted_attributes:
+            value = state[key]
             if not isinstance(value, int | float) or not np.isfinite(value):
                 raise InputError(f"learned value {key} = {value!r} is not a finite number")
             setattr(model, key, value)
+        model.training_data_ = document.get("card", {}).get("training_data", [])
         return model
-
-    #: Names of the learned numbers saved in model.json (neural models add weights).
-    _fitted_attributes: tuple[str, ...] = ()
-
-    def _check_params(self) -> None:
-        """Raise InputError for hyper-parameters of the wrong type or range."""
-
-
-def _to_json(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot store {type(value).__name__} in model.json")

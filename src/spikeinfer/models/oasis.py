@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
+from oasis.functions import deconvolve
 from scipy import ndimage
+from sklearn.utils._param_validation import Options
 
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
 from ..signals import binned_correlation, finite_runs
-from .base import SpikeModel
+from ..validation import NON_NEGATIVE, POSITIVE
+from .base import SpikeModel, describe_training_data
 
 
 class OasisModel(SpikeModel):
@@ -44,25 +48,13 @@ class OasisModel(SpikeModel):
         self.smoothing_s = smoothing_s
 
     _fitted_attributes = ("spike_amplitude_dff_", "delay_s_", "n_training_neurons_")
-
-    def _check_params(self) -> None:
-        if self.ar_order not in (1, 2):
-            raise InputError(f"ar_order must be 1 or 2, got {self.ar_order!r}")
-        for name in ("tau_decay_s", "tau_rise_s"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, int | float) and value > 0):
-                raise InputError(f"{name} must be a positive number of seconds or None, "
-                                 f"got {value!r}")
-        if not (isinstance(self.smoothing_s, int | float) and self.smoothing_s >= 0):
-            raise InputError(f"smoothing_s must be a number >= 0, got {self.smoothing_s!r}")
-
-    def _is_fitted(self) -> bool:
-        return hasattr(self, "spike_amplitude_dff_") and hasattr(self, "delay_s_")
+    _parameter_constraints = {
+        "ar_order": [Options(Real, {1, 2})], "tau_decay_s": [POSITIVE, None],
+        "tau_rise_s": [POSITIVE, None], "smoothing_s": [NON_NEGATIVE],
+    }
 
     def deconvolve(self, trace: np.ndarray, fps: float) -> np.ndarray:
         """OASIS spike signal of one finite trace, in the trace's units."""
-        from oasis.functions import deconvolve
-
         arguments = self._oasis_arguments(fps)
         trace = np.asarray(trace, dtype=np.float64)
         scaled = np.ascontiguousarray(trace / np.std(trace))  # unit scale suits OASIS
@@ -81,7 +73,7 @@ class OasisModel(SpikeModel):
         return np.asarray(result[1], dtype=np.float64) * np.std(trace)
 
     def _oasis_arguments(self, fps: float) -> dict:
-        self._check_params()
+        self._validate()
         if self.tau_decay_s is None:
             if self.ar_order == 1:
                 return {"g": (None,), "penalty": 1}
@@ -97,11 +89,11 @@ class OasisModel(SpikeModel):
             out = ndimage.gaussian_filter1d(out, self.smoothing_s * fps, mode="constant")
         return np.maximum(out, 0.0)  # the filter leaves round-off below zero
 
-    def _predict_run(self, trace: np.ndarray, fps: float) -> np.ndarray:
+    def _predict_run(self, trace: np.ndarray, fps: float, context=None) -> np.ndarray:
         out = self._raw_output(trace, fps) / self.spike_amplitude_dff_
         return _advance(out, int(round(self.delay_s_ * fps)))
 
-    def fit(self, data: Sequence[TraceSet] | TraceSet, **kwargs) -> OasisModel:
+    def fit(self, data: Sequence[TraceSet] | TraceSet, progress: bool = False) -> OasisModel:
         """Learn two numbers from ground truth.
 
         ``spike_amplitude_dff_``: median over neurons of the deconvolved signal
@@ -111,7 +103,7 @@ class OasisModel(SpikeModel):
         rise), chosen as the advance that maximises the correlation, averaged
         over the datasets; :meth:`predict` shifts its output back by it.
         """
-        self._check_params()
+        self._validate()
         data = [data] if isinstance(data, TraceSet) else list(data)
         ratios, corr_by_dataset = [], {}
         for ts in data:
@@ -137,6 +129,7 @@ class OasisModel(SpikeModel):
         self.spike_amplitude_dff_ = float(np.median(ratios))
         self.delay_s_ = _best_delay(corr_by_dataset)
         self.n_training_neurons_ = len(ratios)
+        self.training_data_ = describe_training_data(data)
         return self
 
 

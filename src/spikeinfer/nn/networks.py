@@ -243,10 +243,19 @@ class DefaultConfig:
     n_datasets: int = 0  # unused; keeps one constructor signature for all networks
 
 
+#: median |diff| of unit white noise: sqrt(2) * 0.6745.
+MEDIAN_ABS_DIFF = 0.9538725524
+
+
+def noise_scale(x: torch.Tensor) -> torch.Tensor:
+    """(..., time) -> (..., 1): the median |frame difference| along time (the torch
+    twin of :func:`spikeinfer.signals.noise_std`, times :data:`MEDIAN_ABS_DIFF`)."""
+    return torch.diff(x, dim=-1).abs().median(dim=-1, keepdim=True).values
+
+
 def noise_units(x: torch.Tensor) -> torch.Tensor:
     """(batch, 1, time) divided by each row's noise scale, median |frame difference|."""
-    scale = torch.diff(x, dim=-1).abs().median(dim=-1, keepdim=True).values
-    return x / scale.clamp(min=1e-6)
+    return x / noise_scale(x).clamp(min=1e-6)
 
 
 class DefaultNet(nn.Module):
@@ -287,6 +296,32 @@ class DefaultNet(nn.Module):
                           self.up.bias.repeat_interleave(2))  # (batch, channels_out * 2, t)
         batch, _, half = phases.shape
         return phases.view(batch, c_out, 2, half).transpose(2, 3).reshape(batch, c_out, 2 * half)
+
+
+# -- single-neuron networks of the embedding (seed 000) ------------------------
+
+@dataclass(frozen=True)
+class TinyCNNConfig:
+    """Two convolutions: ``channels`` filters of ``kernels[0]`` frames, then one output
+    filter of ``kernels[1]`` frames (1 s and 0.5 s at 30 Hz)."""
+
+    channels: int = 16
+    kernels: tuple[int, int] = (31, 15)
+
+
+class TinyCNN(nn.Module):
+    """(batch, 1, time) dF/F -> (batch, time) non-negative spike rate, same length."""
+
+    def __init__(self, config: TinyCNNConfig = TinyCNNConfig()):
+        super().__init__()
+        self.config = config
+        k1, k2 = config.kernels
+        self.conv1 = nn.Conv1d(1, config.channels, k1, padding=k1 // 2, padding_mode="replicate")
+        self.conv2 = nn.Conv1d(config.channels, 1, k2, padding=k2 // 2, padding_mode="replicate")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.conv1(x))  # (batch, channels, time)
+        return F.softplus(self.conv2(h)).squeeze(1)  # (batch, time)
 
 
 #: The rate (Hz) each network's kernel sizes were designed for.

@@ -1,48 +1,7 @@
-"""Figures."""
+"""Figures: of predictions, of the embeddings (seed 000) and of the generative models
+(seed 001). Each is a matplotlib ``Figure`` made without pyplot and written atomically."""
 
-from __future__ import annotations
+from ._figure import new_figure, save_figure
+from .predictions import plot_prediction
 
-from pathlib import Path
-
-import numpy as np
-
-from ..data import TraceSet
-
-
-def plot_prediction(ts: TraceSet, prediction: np.ndarray, path, n_neurons: int = 3,
-                    title: str = "", window_s: float = 60.0, force: bool = False) -> Path:
-    """Fluorescence, predicted spikes and true spikes of the first neurons over the first
-    ``window_s`` seconds, saved as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..io import write_atomically
-
-    n = min(n_neurons, ts.n_neurons)
-    fig, axes = plt.subplots(n, 1, figsize=(10, 2.4 * n), sharex=True, squeeze=False)
-    time = np.arange(ts.n_frames) / ts.fps
-    truth = ts.spike_counts() if ts.has_ground_truth else None
-    for i, ax in enumerate(axes[:, 0]):
-        ax.plot(time, ts.traces[i], color="tab:green", lw=0.8, label="dF/F")
-        ax.set_ylabel(f"neuron {ts.neuron_ids[i]}")
-        twin = ax.twinx()
-        twin.plot(time, prediction[i], color="tab:blue", lw=0.8, label="predicted spikes/frame")
-        twin.set_ylabel("spikes / frame", color="tab:blue")
-        if truth is not None:
-            frames = np.flatnonzero(truth[i] > 0)
-            ax.plot(time[frames], np.full(len(frames), np.nanmin(ts.traces[i])), "|",
-                    color="black", ms=10, label="true spikes")
-        if i == 0:
-            ax.legend(loc="upper left", fontsize=8)
-            twin.legend(loc="upper right", fontsize=8)
-    axes[-1, 0].set_xlabel("time (s)")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    axes[-1, 0].set_xlim(0, min(window_s, ts.n_frames / ts.fps))
-    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), force=force)
-    plt.close(fig)
-    return path
+__all__ = ["new_figure", "plot_prediction", "save_figure"]

@@ -15,18 +15,13 @@ from ._forward import (
     simulate_fluorescence,
     simulate_recording,
 )
-from ._indicators import (
-    INDICATORS,
-    get_indicator_preset,
-    load_indicator_table,
-    normalise_indicator_name,
-)
+from ._indicators import get_indicator_preset, load_indicator_table
 from ._save import SIMULATION_FORMATS, save_simulation, simulation_paths
 from ._spikes import SPIKE_PATTERNS, simulate_spike_times
 
-__all__ = ["INDICATORS", "SIMULATION_FORMATS", "SPIKE_PATTERNS", "apply_saturation",
+__all__ = ["SIMULATION_FORMATS", "SPIKE_PATTERNS", "apply_saturation",
            "compute_calcium", "double_exponential_kernel", "fit_indicator_table", "fit_kernel",
            "format_indicator_table", "get_indicator_preset", "load_indicator_table",
-           "normalise_indicator_name", "save_simulation",
+           "save_simulation",
            "simulate_fluorescence", "simulate_recording", "simulate_spike_times",
            "simulation_paths"]

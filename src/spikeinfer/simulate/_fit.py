@@ -10,16 +10,18 @@ the best kinetics and kept only if it explains clearly more variance.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
-from ..preprocess import compute_baseline, resample_traceset
+from ..io import INDICATORS, dataset_indicator, is_inhibitory, normalise_indicator_name
+from ..pipeline import Pipeline
+from ..preprocess import resample_traceset
 from ..signals import compute_noise_level
 from ..data import TraceSet
 from ..exceptions import InputError
 from ._forward import compute_exponential_trace, compute_kernel_peak
-from ._indicators import INDICATORS, normalise_indicator_name
 
 TAU_RISE_GRID_S = np.geomspace(0.005, 0.5, 21)
 TAU_DECAY_GRID_S = np.geomspace(0.05, 5.0, 26)
@@ -27,9 +29,8 @@ TAU_DECAY_GRID_S = np.geomspace(0.05, 5.0, 26)
 # K spikes' worth of calcium (in dF/F: saturation = amplitude * K).
 HALF_SATURATION_GRID = np.geomspace(0.5, 64.0, 29)
 MIN_DECAY_TO_RISE = 1.5
-# Spikefinder sets carry no indicator in their names (see the data README).
-SPIKEFINDER_INDICATORS = {"spikefinder-4": "OGB-1", "spikefinder-5": "GCaMP6s",
-                          "spikefinder-6": "GCaMP5k"}
+
+logger = logging.getLogger(__name__)
 
 
 def fit_kernel(data: Sequence[TraceSet], *, tau_rise_grid_s: Sequence[float] = TAU_RISE_GRID_S,
@@ -54,8 +55,8 @@ def fit_kernel(data: Sequence[TraceSet], *, tau_rise_grid_s: Sequence[float] = T
     min_improvement : float, default=0.005
         Mean variance explained a saturation must add to be kept.
     baseline_window_s : float, default=60.0
-        Window of the running baseline (:func:`spikeinfer.preprocess.compute_baseline`)
-        subtracted before fitting, so that drift does not dominate.
+        Window of the running baseline subtracted before fitting (as the networks'
+        :class:`~spikeinfer.pipeline.Pipeline` does), so that drift does not dominate.
 
     Returns
     -------
@@ -113,8 +114,8 @@ def fit_kernel(data: Sequence[TraceSet], *, tau_rise_grid_s: Sequence[float] = T
 
 
 def fit_indicator_table(data: Sequence[TraceSet], fps: float = 30.0, *,
-                        inhibitory: Collection[str] | Callable[[str], bool] = (),
-                        log: Callable[[str], None] | None = None, **fit_options) -> dict:
+                        inhibitory: Collection[str] | Callable[[str], bool] = is_inhibitory,
+                        **fit_options) -> dict:
     """Per-dataset fits (:func:`fit_kernel` at a common frame rate) and per-indicator
     presets: medians over each indicator's excitatory datasets, or over its
     inhibitory ones if it has no other.
@@ -125,10 +126,8 @@ def fit_indicator_table(data: Sequence[TraceSet], fps: float = 30.0, *,
         Ground truth, grouped into datasets by ``TraceSet.dataset``.
     fps : float, default=30.0
         Every recording is resampled to this rate before fitting.
-    inhibitory : collection of dataset names, or a function of the name, default=()
-        Datasets of inhibitory neurons.
-    log : callable, default=None
-        Called with one line per dataset.
+    inhibitory : collection of dataset names, or a function of the name
+        Datasets of inhibitory neurons; default: those of the ground-truth catalogue.
     **fit_options
         Passed to :func:`fit_kernel`.
 
@@ -144,7 +143,7 @@ def fit_indicator_table(data: Sequence[TraceSet], fps: float = 30.0, *,
         by_dataset.setdefault(ts.dataset, []).append(ts)
     rows = []
     for name, recordings in by_dataset.items():
-        raw = recordings[0].indicator or SPIKEFINDER_INDICATORS.get(name, "")
+        raw = recordings[0].indicator or dataset_indicator(name) or ""
         noise = np.concatenate([compute_noise_level(ts.traces, ts.fps)
                                 for ts in recordings])
         fit = fit_kernel([resample_traceset(ts, fps) for ts in recordings],
@@ -153,12 +152,11 @@ def fit_indicator_table(data: Sequence[TraceSet], fps: float = 30.0, *,
                      "inhibitory": bool(is_inhibitory(name)),
                      "native_fps": sorted({round(ts.fps, 2) for ts in recordings}),
                      "noise_level": float(np.nanmedian(noise)), **fit})
-        if log:
-            row = rows[-1]
-            log(f"{name}: rise {row['tau_rise_s']:.3f} s, decay {row['tau_decay_s']:.2f} s, "
-                f"amplitude {row['amplitude']:.3f}, saturation {row['saturation']}, "
-                f"nu {row['noise_level']:.2f}, variance explained "
-                f"{row['variance_explained']:.3f}")
+        row = rows[-1]
+        logger.info("%s: rise %.3f s, decay %.2f s, amplitude %.3f, saturation %s, nu %.2f, "
+                    "variance explained %.3f", name, row["tau_rise_s"], row["tau_decay_s"],
+                    row["amplitude"], row["saturation"], row["noise_level"],
+                    row["variance_explained"])
     return {"fit_fps": fps, "datasets": rows, "indicators": summarise_indicators(rows)}
 
 
@@ -229,7 +227,7 @@ def _prepare(data: Sequence[TraceSet], baseline_window_s: float):
             trace = trace[:length]
             if not np.any((spikes >= 0) & (spikes < length / ts.fps)):
                 continue
-            y = trace - compute_baseline(trace, ts.fps, baseline_window_s)[0]
+            y = Pipeline(fps=ts.fps, baseline_window_s=baseline_window_s).prepare(trace, ts.fps)
             finite = np.isfinite(y)
             if finite.sum() >= 10:
                 yield y, finite, spikes, ts.fps

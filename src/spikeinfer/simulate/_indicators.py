@@ -7,25 +7,12 @@ The table is ``indicators.json`` beside this module, written by
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 
 from ..exceptions import InputError
+from ..io import INDICATORS, normalise_indicator_name
 
 PRESET_FILE = "indicators.json"
-INDICATORS = ("GCaMP6f", "GCaMP6s", "GCaMP7f", "GCaMP8f", "GCaMP8s", "OGB-1", "GCaMP5k",
-              "Cal-520", "R-CaMP", "jRCaMP1a", "jRGECO1a", "XCaMP")
-# Spellings in CASCADE folder names that differ from the indicator's usual name.
-_ALIASES = {"jgeco1a": "jRGECO1a", "xcampgf": "XCaMP"}
-_KEYS = {re.sub(r"[^a-z0-9]", "", name.lower()): name for name in INDICATORS} | _ALIASES
-
-
-def normalise_indicator_name(name: str) -> str:
-    """The usual spelling of an indicator name ('OGB1' -> 'OGB-1', 'jGECO1a' -> 'jRGECO1a');
-    case, hyphens and spaces do not matter. Unknown names are returned unchanged."""
-    return _KEYS.get(re.sub(r"[^a-z0-9]", "", name.lower()), name)
-
-
 def load_indicator_table(path=None) -> dict:
     """The fitted table: ``{"indicators": {name: preset}, "datasets": [...], ...}``.
 

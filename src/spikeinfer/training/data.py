@@ -1,4 +1,4 @@
-"""Ground truth as training windows: resampled to the model's rate, noise-augmented."""
+"""Ground truth as training windows: through the model's pipeline, then augmented."""
 
 from __future__ import annotations
 
@@ -9,20 +9,27 @@ import numpy as np
 from scipy import ndimage
 
 from ..data import TraceSet
-from ..preprocess import add_noise_to_level, compute_baseline, resample_traceset
+from ..pipeline import Pipeline
+from ..preprocess import add_noise_to_level, resample_traceset
 from ..signals import finite_runs, resample_trace
+from .config import AugmentationConfig
+
+#: Augmentation that changes nothing (validation windows of a set without one).
+NO_AUGMENTATION = AugmentationConfig(noise_levels=None, balance_datasets=False)
 
 
 @dataclass
 class TrainingSet:
     """Finite stretches of ground truth at the model's rate.
 
-    ``traces[i]`` and ``targets[i]`` (smoothed spikes per frame) are 1-D arrays
-    of equal length; ``neuron[i]`` names the neuron (for validation splits),
-    ``dataset[i]`` indexes ``dataset_names`` and ``native_fps[i]`` is the rate the
-    stretch was recorded at. ``synthetic[i]`` marks generated stretches
-    (:mod:`spikeinfer.training.synthetic`), which make up ``synthetic_fraction``
-    of the windows drawn when there are any.
+    ``traces[i]`` (dF/F minus running baseline) and ``targets[i]`` (smoothed spikes per
+    frame) are 1-D arrays of equal length; ``neuron[i]`` names the neuron (for
+    validation splits), ``dataset[i]`` indexes ``dataset_names`` and ``native_fps[i]``
+    is the rate the stretch was recorded at. ``synthetic[i]`` marks generated
+    stretches, which make up ``synthetic_fraction`` of the windows drawn when there are
+    any. ``amplitude[i]`` and ``tau_decay_s[i]`` are the recording's own estimates
+    (:mod:`spikeinfer.calibration`, from fluorescence alone as at prediction) for a
+    pipeline that normalises with them; NaN otherwise.
     """
 
     traces: list[np.ndarray]
@@ -34,17 +41,23 @@ class TrainingSet:
     native_fps: np.ndarray
     synthetic: np.ndarray | None = None
     synthetic_fraction: float = 0.0
+    amplitude: np.ndarray | None = None
+    tau_decay_s: np.ndarray | None = None
 
     def __post_init__(self):
+        n = len(self.traces)
         if self.synthetic is None:
-            self.synthetic = np.zeros(len(self.traces), dtype=bool)
+            self.synthetic = np.zeros(n, dtype=bool)
+        if self.amplitude is None:
+            self.amplitude = np.full(n, np.nan)
+        if self.tau_decay_s is None:
+            self.tau_decay_s = np.full(n, np.nan)
 
     def sample_windows(self, n: int, window: int, rng: np.random.Generator,
-                       noise_levels: tuple[float, float] | None = None,
-                       balance_datasets: bool = False,
-                       acquisition_rates: tuple[float, float] | None = None,
-                       time_stretch: tuple[float, float] | None = None):
-        """``n`` random windows, (n, window) inputs, targets, and dataset indices.
+                       augmentation: AugmentationConfig = NO_AUGMENTATION,
+                       pipeline: Pipeline | None = None, stretch_time: bool = True):
+        """``n`` random windows: (n, channels, window) inputs as the ``pipeline``'s network
+        reads them, (n, window) targets and (n,) dataset indices.
 
         Stretches are drawn in proportion to their length, or, with
         ``balance_datasets``, each dataset equally often and its stretches in
@@ -55,15 +68,20 @@ class TrainingSet:
         drawn log-uniformly from that range (band-limited to it, noise added at
         it, then brought back to :attr:`fps`); rates above the stretch's own
         change nothing. A model trained so reads slow recordings, which reach it
-        upsampled and smooth, the way it reads fast ones. With ``time_stretch``,
-        each window is ``s`` times as much recording (``s`` log-uniform in that
-        range) resampled to the window's length, spike counts kept: ``s > 1`` makes
-        an indicator faster and its neuron fire faster, ``s < 1`` slower.
+        upsampled and smooth, the way it reads fast ones. With ``time_stretch``
+        (and ``stretch_time``; validation windows keep real time courses), each window
+        is ``s`` times as much recording (``s`` log-uniform in that range) resampled to
+        the window's length, spike counts kept: ``s > 1`` makes an indicator faster and
+        its neuron fire faster, ``s < 1`` slower. A pipeline that normalises time
+        stretches each window further by the time factor of its recording's decay.
         """
+        pipeline = pipeline or Pipeline(fps=self.fps)
+        stretch_range = augmentation.time_stretch if stretch_time else None
+        noise_levels, acquisition_rates = augmentation.noise_levels, augmentation.acquisition_rates
         lengths = np.array([len(t) for t in self.traces])
         usable = np.flatnonzero(lengths >= window)
         p = lengths[usable].astype(np.float64)
-        if balance_datasets:
+        if augmentation.balance_datasets:
             groups = self.dataset[usable]
             totals = {g: p[groups == g].sum() for g in np.unique(groups)}
             p /= np.array([totals[g] for g in groups])
@@ -73,12 +91,14 @@ class TrainingSet:
             p[~synthetic] *= (1 - self.synthetic_fraction) / p[~synthetic].sum()
         p /= p.sum()
         picks = rng.choice(usable, size=n, p=p)
-        x = np.empty((n, window), dtype=np.float32)
+        x = np.empty((n, 1 + pipeline.n_context, window), dtype=np.float32)
         y = np.empty((n, window), dtype=np.float32)
         for j, i in enumerate(picks):
+            stretch = 1.0 if stretch_range is None else float(
+                np.exp(rng.uniform(*np.log(stretch_range))))
+            stretch *= pipeline.time_factor(self.tau_decay_s[i])
             # A stretch of small numerator and denominator keeps the resampling filter short.
-            stretch = 1.0 if time_stretch is None else float(Fraction(
-                np.exp(rng.uniform(*np.log(time_stretch)))).limit_denominator(10))
+            stretch = float(Fraction(stretch).limit_denominator(10))
             span = min(round(window * stretch), lengths[i])
             start = rng.integers(0, lengths[i] - span + 1)
             trace = self.traces[i][start:start + span]
@@ -89,7 +109,8 @@ class TrainingSet:
             rate = native if acquisition_rates is None else min(
                 native, np.exp(rng.uniform(*np.log(acquisition_rates))))
             level = rng.uniform(*noise_levels) if noise_levels is not None else None
-            x[j] = self._acquire(trace, native, rate, level, rng)
+            x[j] = pipeline.normalise_window(self._acquire(trace, native, rate, level, rng),
+                                             self.amplitude[i], self.tau_decay_s[i])
             y[j] = target
         return x, y, self.dataset[picks]
 
@@ -113,17 +134,20 @@ class TrainingSet:
         return TrainingSet([self.traces[i] for i in keep], [self.targets[i] for i in keep],
                            [self.neuron[i] for i in keep], self.dataset[keep],
                            self.dataset_names, self.fps, self.native_fps[keep],
-                           self.synthetic[keep], self.synthetic_fraction)
+                           self.synthetic[keep], self.synthetic_fraction, self.amplitude[keep],
+                           self.tau_decay_s[keep])
 
     def join(self, synthetic: TrainingSet, fraction: float) -> TrainingSet:
         """This set plus the stretches of ``synthetic``, marked synthetic, drawn for
         ``fraction`` of the windows."""
+        def both(name):
+            return np.concatenate([getattr(self, name), getattr(synthetic, name)])
+
         return TrainingSet(self.traces + synthetic.traces, self.targets + synthetic.targets,
-                           self.neuron + synthetic.neuron,
-                           np.concatenate([self.dataset, synthetic.dataset]), self.dataset_names,
-                           self.fps, np.concatenate([self.native_fps, synthetic.native_fps]),
+                           self.neuron + synthetic.neuron, both("dataset"), self.dataset_names,
+                           self.fps, both("native_fps"),
                            np.concatenate([self.synthetic, np.ones(len(synthetic.traces), bool)]),
-                           fraction)
+                           fraction, both("amplitude"), both("tau_decay_s"))
 
 
 def _stretch(trace: np.ndarray, target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,32 +165,34 @@ def neuron_name(dataset: str, neuron_id: str) -> str:
     return f"{dataset}/{neuron_id.split(':')[0]}"
 
 
-def make_training_set(data: list[TraceSet], fps: float, smoothing_s: float,
-                      min_frames: int, dataset_names: list[str] | None = None,
-                      baseline_window_s: float | None = None) -> TrainingSet:
-    """Resample every recording to ``fps``; targets are spike counts per frame smoothed
-    by a Gaussian of ``smoothing_s`` seconds (their sum is unchanged). With
-    ``baseline_window_s``, each finite stretch has its running baseline
-    (:func:`~spikeinfer.preprocess.compute_baseline`) subtracted."""
+def make_training_set(data: list[TraceSet], pipeline: Pipeline, smoothing_s: float,
+                      min_frames: int, dataset_names: list[str] | None = None) -> TrainingSet:
+    """Every recording through ``pipeline``: resampled to its rate, each finite stretch of
+    at least ``min_frames`` frames minus its running baseline, and, for a pipeline that
+    normalises, the recording's own estimates. Targets are spike counts per frame
+    smoothed by a Gaussian of ``smoothing_s`` seconds (their sum is unchanged)."""
     names = dataset_names or sorted({ts.dataset for ts in data})
-    traces, targets, neuron, dataset, native_fps = [], [], [], [], []
+    fps = pipeline.fps
+    traces, targets, neuron, dataset, native_fps, amplitude, decay = [], [], [], [], [], [], []
     for ts in data:
         resampled = resample_traceset(ts, fps)
         counts = resampled.spike_counts()
-        for row, count, nid in zip(resampled.traces, counts, resampled.neuron_ids):
-            for start, stop in finite_runs(row):
+        calibration = pipeline.calibrate(ts.traces, ts.fps)
+        for row, (trace_row, count, nid) in enumerate(zip(resampled.traces, counts,
+                                                          resampled.neuron_ids)):
+            for start, stop in finite_runs(trace_row):
                 if stop - start < min_frames:
                     continue
                 target = np.nan_to_num(count[start:stop])
                 if smoothing_s > 0:
                     target = ndimage.gaussian_filter1d(target, smoothing_s * fps, mode="constant")
-                trace = row[start:stop]
-                if baseline_window_s:
-                    trace = trace - compute_baseline(trace, fps, baseline_window_s)[0]
-                traces.append(trace.astype(np.float32))
+                traces.append(pipeline.prepare(trace_row[start:stop], fps).astype(np.float32))
                 targets.append(target.astype(np.float32))
                 neuron.append(neuron_name(ts.dataset, nid))
                 dataset.append(names.index(ts.dataset) if ts.dataset in names else -1)
                 native_fps.append(ts.fps)
+                amplitude.append(np.nan if calibration is None else calibration.amplitude[row])
+                decay.append(np.nan if calibration is None else calibration.tau_decay_s)
     return TrainingSet(traces, targets, neuron, np.array(dataset, dtype=np.int64), names, fps,
-                       np.array(native_fps, dtype=np.float64))
+                       np.array(native_fps, dtype=np.float64), amplitude=np.array(amplitude),
+                       tau_decay_s=np.array(decay))

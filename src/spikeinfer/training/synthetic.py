@@ -3,7 +3,8 @@
 A training recording keeps its spike trains (real firing statistics, bursts
 included) and gets new fluorescence from a generator: the physical simulator with
 kinetics drawn per neuron from a broad range, or a generative model trained on the
-same training data. The network then sees indicators it has no ground truth for.
+same training data (:func:`spikeinfer.generative.generate_twins`). The network then
+sees indicators it has no ground truth for.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 
 from ..data import TraceSet
 from ..signals import compute_noise_level
+from ..simulate import simulate_fluorescence
 
-SYNTHETIC_SOURCES = ("simulator", "gan")
 SYNTHETIC_PREFIX = "synthetic:"
 # Log-uniform ranges of the simulator's kinetics, wider than the fitted presets
 # (rise 5-90 ms, decay 0.26-1.7 s, peak dF/F of one spike 0.04-1.0).
@@ -33,8 +34,6 @@ def simulate_twins(data: Sequence[TraceSet], random_state: int = 0, *,
     :data:`SIMULATED_KINETICS`, per-spike amplitude variability and the noise level
     nu of its real trace. Dataset names get the prefix ``"synthetic:"``.
     """
-    from ..simulate import simulate_fluorescence
-
     rng = np.random.default_rng(random_state)
     twins = []
     for ts in data:
@@ -50,43 +49,10 @@ def simulate_twins(data: Sequence[TraceSet], random_state: int = 0, *,
                 traces[i, :length] = simulate_fluorescence(
                     [spikes], ts.fps, int(length), amplitude_cv=amplitude_cv,
                     noise_level=level, shot_noise=shot_noise, random_state=rng, **kinetics)[0]
-        twins.append(_twin(ts, traces))
+        twins.append(make_twin(ts, traces))
     return twins
 
 
-def generate_twins(data: Sequence[TraceSet], random_state: int = 0, *,
-                   max_seconds: float = 300.0) -> list[TraceSet]:
-    """Each recording's spike trains with fluorescence from a conditional GAN trained
-    on ``data`` (at most ``max_seconds``), conditioned on another training dataset
-    drawn at random."""
-    from ..generative import generate_traces, train_gan
-    from ..preprocess import resample_traceset
-
-    gan = train_gan(list(data), max_seconds=max_seconds, random_state=random_state)
-    rng = np.random.default_rng(random_state)
-    labels = sorted({ts.dataset for ts in data})
-    twins = []
-    for ts in data:
-        ts30 = resample_traceset(ts, gan.fps)
-        counts = np.nan_to_num(ts30.spike_counts())
-        label = labels[rng.integers(len(labels))]
-        traces = generate_traces(gan, counts, label, random_state=rng)
-        traces[np.isnan(ts30.traces)] = np.nan
-        twins.append(_twin(ts30, traces))
-    return twins
-
-
-def make_synthetic(source: str, data: Sequence[TraceSet], random_state: int = 0,
-                   **kwargs) -> list[TraceSet]:
-    """Twins of ``data`` from ``source`` ("simulator" or "gan")."""
-    if source == "simulator":
-        return simulate_twins(data, random_state, **kwargs)
-    if source == "gan":
-        return generate_twins(data, random_state, **kwargs)
-    raise ValueError(f"synthetic source must be one of {', '.join(SYNTHETIC_SOURCES)}, "
-                     f"got {source!r}")
-
-
-def _twin(ts: TraceSet, traces: np.ndarray) -> TraceSet:
+def make_twin(ts: TraceSet, traces: np.ndarray) -> TraceSet:
     return replace(ts, traces=traces, lengths=None, dataset=SYNTHETIC_PREFIX + ts.dataset,
                    source=f"{SYNTHETIC_PREFIX}{ts.source}", meta={})

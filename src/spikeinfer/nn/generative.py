@@ -1,4 +1,4 @@
-"""Torch modules of the generative models, each configured by a frozen dataclass.
+"""Torch modules of the generative models (seed 001), each configured by a frozen dataclass.
 
 Windows reach the networks as ``(batch, 1, time)`` dF/F. The classifier and the
 autoencoder read them in units of the window's own noise (so that indicators whose
@@ -15,13 +15,12 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-_NOISE_MAD = 0.9538725524  # median |diff| of unit white noise: sqrt(2) * 0.6745
+from .networks import MEDIAN_ABS_DIFF, noise_scale
 
 
 def window_sigma(x: torch.Tensor) -> torch.Tensor:
     """(batch, 1, time) -> (batch, 1, 1): noise std from the median |frame difference|."""
-    mad = torch.diff(x, dim=-1).abs().median(dim=-1, keepdim=True).values
-    return (mad / _NOISE_MAD).clamp(min=1e-4)
+    return (noise_scale(x) / MEDIAN_ABS_DIFF).clamp(min=1e-4)
 
 
 class _Residual(nn.Module):

@@ -1,4 +1,4 @@
-"""Figures of the generative models (matplotlib, written as small PNGs)."""
+"""Figures of the generative models (seed 001), written as small PNGs."""
 
 from __future__ import annotations
 
@@ -7,39 +7,35 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps
+from sklearn.decomposition import PCA
 
 from ..data import TraceSet
 from ..exceptions import InputError
-from ._evaluate import evaluate_model
-from ._models import ConditionalGAN, SpikeClassifier, WindowAutoencoder
-from ._windows import make_windows
+from ..generative import (
+    ConditionalGAN,
+    SpikeClassifier,
+    WindowAutoencoder,
+    evaluate_model,
+    make_windows,
+    simulate_stretches,
+    simulator_parameters,
+)
+from ._figure import new_figure, save_figure
 
 #: Datasets shown in the GAN's example and response figures (where present).
 EXAMPLE_DATASETS = ("DS02-OGB1-2-m-V1", "DS09-GCaMP6f-m-V1", "DS14-GCaMP6s-m-V1",
                     "DS18-R-CaMP-m-CA3", "DS30-GCaMP8f-m-V1", "DS32-GCaMP8s-m-V1")
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _save(fig, path: Path, force: bool) -> Path:
-    from ..io import write_atomically
-
-    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80, format="png"), force=force)
-    _pyplot().close(fig)
-    return path
+    return save_figure(fig, path, dpi=80, force=force)
 
 
 def _evaluation(model, data, evaluation_path) -> dict:
     if evaluation_path is not None and Path(evaluation_path).is_file():
         return json.loads(Path(evaluation_path).read_text())
-    return evaluate_model(model, data, log=lambda m: None)
+    return evaluate_model(model, data)
 
 
 def _short(name: str) -> str:
@@ -72,11 +68,10 @@ def plot_model(model, data: Sequence[TraceSet], output: Path, evaluation_path=No
 
 def plot_classifier_auc(evaluation: dict, path: Path, force: bool = False) -> Path:
     """Held-out ROC AUC per dataset: the CNN beside the rise baseline."""
-    plt = _pyplot()
     rows = {k: v for k, v in evaluation["datasets"].items() if v["auc"] is not None}
     names = list(rows)
     y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(names) + 1.2))
+    fig, ax = new_figure(figsize=(6.5, 0.22 * len(names) + 1.2))
     ax.barh(y + 0.2, [rows[n]["auc"] for n in names], 0.4, label="CNN classifier")
     ax.barh(y - 0.2, [rows[n]["auc_rise_baseline"] for n in names], 0.4, color="0.7",
             label="rise baseline")
@@ -96,9 +91,6 @@ def plot_latent_space(model: WindowAutoencoder, windows, path: Path, force: bool
                       n: int = 4000) -> Path:
     """PCA of the codes of held-out and training windows, coloured by spikes in the
     window and by dataset."""
-    from sklearn.decomposition import PCA
-
-    plt = _pyplot()
     rng = np.random.default_rng(0)
     keep = rng.choice(len(windows.x), size=min(n, len(windows.x)), replace=False)
     codes = model.encode(windows.x[keep])
@@ -108,14 +100,14 @@ def plot_latent_space(model: WindowAutoencoder, windows, path: Path, force: bool
     spread = np.subtract(*np.percentile(codes, [75, 25], axis=0)) + 1e-9
     xy = PCA(2, random_state=0).fit_transform(np.clip((codes - median) / spread, -4, 4))
     spikes = windows.counts[keep].sum(axis=1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    fig, axes = new_figure(1, 2, figsize=(10, 4.4))
     order = np.argsort(spikes)
     sc = axes[0].scatter(xy[order, 0], xy[order, 1], c=np.log2(1 + spikes[order]), s=3,
                          cmap="viridis", rasterized=True)
     cbar = fig.colorbar(sc, ax=axes[0])
     cbar.set_label("log2(1 + spikes in window)")
     axes[0].set_title("latent space (PCA of robustly scaled 8-d codes): spikes", fontsize=9)
-    cmap = plt.get_cmap("nipy_spectral")
+    cmap = colormaps["nipy_spectral"]
     n_sets = len(windows.dataset_names)
     d = windows.dataset[keep]
     axes[1].scatter(xy[:, 0], xy[:, 1], c=[cmap(i / max(n_sets - 1, 1)) for i in d], s=3,
@@ -131,14 +123,13 @@ def plot_latent_space(model: WindowAutoencoder, windows, path: Path, force: bool
 def plot_reconstructions(model: WindowAutoencoder, windows, path: Path,
                          force: bool = False) -> Path:
     """Six held-out windows (three with a spike at the centre) and their reconstructions."""
-    plt = _pyplot()
     held = windows.subset(windows.held_out)
     rng = np.random.default_rng(1)
     picks = np.r_[rng.choice(np.flatnonzero(held.has_spike), 3, replace=False),
                   rng.choice(np.flatnonzero(~held.has_spike), 3, replace=False)]
     reconstruction = model.reconstruct(held.x[picks])
     t = np.arange(held.x.shape[1]) / held.fps
-    fig, axes = plt.subplots(2, 3, figsize=(10, 4.6))
+    fig, axes = new_figure(2, 3, figsize=(10, 4.6))
     for ax, i, r in zip(axes.flat, picks, reconstruction):
         ax.plot(t, held.x[i], color="0.5", lw=0.8, label="held-out window")
         ax.plot(t, r, color="C3", lw=1.2, label="reconstruction (8-d code)")
@@ -157,14 +148,11 @@ def plot_gan_examples(model: ConditionalGAN, stretches, held: set, path: Path,
                       force: bool = False, seconds: float = 20.0) -> Path:
     """For a few datasets, 20 s of a held-out neuron: real, the GAN's rendering of the
     same spikes, and the simulator's (the dataset's fitted kinetics and noise)."""
-    from ._evaluate import _simulator_parameters, simulate_stretches
-
-    plt = _pyplot()
     is_held = stretches.is_held_out(held)
     names = [n for n in EXAMPLE_DATASETS[1::2] + EXAMPLE_DATASETS[:1]
              if n in stretches.dataset_names] or stretches.dataset_names[:4]
     frames = int(seconds * stretches.fps)
-    fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.6 * len(names) + 0.5), squeeze=False)
+    fig, axes = new_figure(len(names), 1, figsize=(9, 1.6 * len(names) + 0.5), squeeze=False)
     for ax, name in zip(axes[:, 0], names):
         d = stretches.dataset_names.index(name)
         rows = np.flatnonzero((stretches.dataset == d) & is_held)
@@ -180,7 +168,7 @@ def plot_gan_examples(model: ConditionalGAN, stretches, held: set, path: Path,
         real = stretches.traces[best]
         gan = model.generate(c, name, random_state=0)
         traces = [("real", real, "k"), ("GAN", gan, "C3")]
-        params = _simulator_parameters(name)
+        params = simulator_parameters(name)
         if params is not None:
             traces.append(("simulator", simulate_stretches(stretches, [best], params)[0], "C0"))
         spread = 1.2 * max(np.percentile(real, 99.5) - np.percentile(real, 0.5), 1e-3)
@@ -199,11 +187,10 @@ def plot_gan_examples(model: ConditionalGAN, stretches, held: set, path: Path,
 
 def plot_two_sample(evaluation: dict, path: Path, force: bool = False) -> Path:
     """Two-sample accuracy per dataset, GAN beside simulator (0.5 = indistinguishable)."""
-    plt = _pyplot()
     rows = evaluation["datasets"]
     names = list(rows)
     y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(names) + 1.2))
+    fig, ax = new_figure(figsize=(6.5, 0.22 * len(names) + 1.2))
     ax.barh(y + 0.2, [rows[n]["gan"]["two_sample_accuracy"] for n in names], 0.4,
             color="C3", label="GAN")
     ax.barh(y - 0.2, [rows[n].get("simulator", {}).get("two_sample_accuracy", np.nan)
@@ -224,11 +211,10 @@ def plot_two_sample(evaluation: dict, path: Path, force: bool = False) -> Path:
 
 def plot_responses(evaluation: dict, fps: float, path: Path, force: bool = False) -> Path:
     """Average response to an isolated spike: real, GAN, simulator."""
-    plt = _pyplot()
     rows = evaluation["datasets"]
     names = [n for n in EXAMPLE_DATASETS if n in rows and rows[n]["real"]["sta"]] or \
         [n for n in rows if rows[n]["real"]["sta"]][:6]
-    fig, axes = plt.subplots(2, 3, figsize=(10, 5), squeeze=False)
+    fig, axes = new_figure(2, 3, figsize=(10, 5), squeeze=False)
     for ax, name in zip(axes.flat, names):
         for source, color in (("real", "k"), ("gan", "C3"), ("simulator", "C0")):
             sta = rows[name].get(source, {}).get("sta")

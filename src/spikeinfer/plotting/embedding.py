@@ -1,4 +1,4 @@
-"""Figures of the embeddings (as in the seed): the cross-prediction matrix, the dataset
+"""Figures of the embeddings (seed 000): the cross-prediction matrix, the dataset
 distance matrix, both embeddings, the mean properties, the regressor's placements."""
 
 from __future__ import annotations
@@ -7,9 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ._embedding import Embedding, make_regressor
-from ._predictive import CrossPrediction
-from ._properties import PROPERTY_NAMES
+from ..embedding import (
+    PROPERTY_NAMES,
+    CrossPrediction,
+    Embedding,
+    embedding_cosine_similarity,
+    indicator_cosine_summary,
+    make_regressor,
+)
+from ..io import is_inhibitory
+from ..models import load_model
+from ._figure import new_figure, save_figure
 
 _EXCITATORY, _INHIBITORY = "tab:blue", "tab:red"
 
@@ -22,8 +30,6 @@ def short_name(dataset: str) -> str:
 
 
 def _colour(dataset: str) -> str:
-    from ..evaluation.groundtruth import is_inhibitory
-
     return _INHIBITORY if is_inhibitory(dataset) else _EXCITATORY
 
 
@@ -45,9 +51,7 @@ def _block_ticks(ax, labels, axis: str) -> None:
 def plot_cross_prediction(cp: CrossPrediction, ax=None):
     """The correlation matrix: row = predicted neuron, column = the neuron whose model
     predicts, grouped by dataset."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
+    ax = ax or new_figure()[1]
     im = ax.imshow(cp.matrix, cmap="viridis", vmin=0, vmax=max(float(np.nanmax(cp.matrix)), 0.1),
                    interpolation="nearest")
     _block_ticks(ax, cp.datasets, "y")
@@ -60,9 +64,7 @@ def plot_cross_prediction(cp: CrossPrediction, ax=None):
 
 def plot_distance_matrix(emb: Embedding, ax=None):
     """Dataset x dataset distance (1 - normalised, symmetrised cross-prediction)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
+    ax = ax or new_figure()[1]
     names = emb.predictive_datasets_
     im = ax.imshow(emb.distances_, cmap="magma_r", interpolation="nearest")
     ticks = np.arange(len(names))
@@ -79,9 +81,7 @@ def plot_embedding(coordinates: np.ndarray, datasets, ax=None, title: str = "",
                    explained=None):
     """First two coordinates, one labelled point per dataset (blue excitatory, red
     inhibitory)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
+    ax = ax or new_figure()[1]
     coordinates = np.asarray(coordinates)
     y = coordinates[:, 1] if coordinates.shape[1] > 1 else np.zeros(len(coordinates))
     colours = [_colour(d) for d in datasets]
@@ -102,9 +102,7 @@ def plot_embedding(coordinates: np.ndarray, datasets, ax=None, title: str = "",
 
 def plot_properties(emb: Embedding, ax=None):
     """Mean properties per dataset, standardised over datasets (the seed's Subfig. E)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
+    ax = ax or new_figure()[1]
     z = (emb.properties_ - emb.scaler_mean_) / emb.scaler_scale_
     im = ax.imshow(z, cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto", interpolation="nearest")
     ax.set_yticks(np.arange(len(emb.datasets_)), [short_name(d) for d in emb.datasets_],
@@ -117,9 +115,7 @@ def plot_properties(emb: Embedding, ax=None):
 def plot_placements(emb: Embedding, ax=None):
     """Leave-one-dataset-out placements by the chosen regressor (arrow from the
     dataset's true place in the predictive embedding to where its properties put it)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
+    ax = ax or new_figure()[1]
     names = emb.predictive_datasets_
     x = emb.properties_[[emb.datasets_.index(d) for d in names]]
     y = emb.predictive_embedding_
@@ -135,118 +131,44 @@ def plot_placements(emb: Embedding, ax=None):
     return ax
 
 
-def _save_png(fig, path: Path, dpi: int) -> None:
-    """PNG with a 256-colour palette: the noisy matrix images stay small (< 150 KB)."""
-    from io import BytesIO
-
-    from PIL import Image
-
-    buffer = BytesIO()
-    fig.savefig(buffer, dpi=dpi, format="png")
-    buffer.seek(0)
-    with Image.open(buffer) as image:
-        image.convert("RGB").quantize(256).save(path, format="PNG", optimize=True)
-
-
 def save_figures(emb: Embedding, folder, dpi: int = 110) -> list[Path]:
     """Write the figures as PNG into ``folder``; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..io import write_atomically
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     figures = {}
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = new_figure(figsize=(5.5, 4.5))
     plot_properties(emb, ax)
     figures["properties.png"] = fig
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = new_figure(figsize=(5, 4.5))
     plot_embedding(emb.statistical_embedding_, emb.datasets_, ax, "statistical embedding",
                    emb.statistical_explained_)
     figures["statistical_embedding.png"] = fig
     if emb.has_predictive:
         if getattr(emb, "cross_prediction_", None) is not None:
-            fig, ax = plt.subplots(figsize=(6.5, 5.5))
+            fig, ax = new_figure(figsize=(6.5, 5.5))
             plot_cross_prediction(emb.cross_prediction_, ax)
             figures["cross_prediction.png"] = fig
-        fig, ax = plt.subplots(figsize=(5.5, 4.8))
+        fig, ax = new_figure(figsize=(5.5, 4.8))
         plot_distance_matrix(emb, ax)
         figures["distance_matrix.png"] = fig
-        fig, ax = plt.subplots(figsize=(5, 4.5))
+        fig, ax = new_figure(figsize=(5, 4.5))
         plot_embedding(emb.predictive_embedding_, emb.predictive_datasets_, ax,
                        "predictive embedding", emb.predictive_explained_)
         figures["predictive_embedding.png"] = fig
-        fig, ax = plt.subplots(figsize=(5, 4.5))
+        fig, ax = new_figure(figsize=(5, 4.5))
         plot_placements(emb, ax)
         figures["placements.png"] = fig
     paths = []
     for name, fig in figures.items():
         fig.tight_layout()
-        write_atomically(folder / name, lambda tmp, f=fig: _save_png(f, tmp, dpi), force=True)
-        plt.close(fig)
-        paths.append(folder / name)
+        paths.append(save_figure(fig, folder / name, dpi=dpi, force=True, palette=True))
     return paths
-
-
-# -- the attended network's learned dataset embeddings (seed 002) -------------------
-
-def dataset_indicator(dataset: str) -> str | None:
-    """The indicator named in a ground-truth dataset's name (``DS09-GCaMP6f-m-V1`` ->
-    ``GCaMP6f``, ``DS02-OGB1-2-m-V1`` -> ``OGB-1``); Spikefinder set 4 is OGB-1; None
-    where the name has none (``DS33-Interneurons2023-m-V1``)."""
-    import re
-
-    from ..simulate._indicators import _KEYS
-
-    if dataset.startswith("spikefinder-"):
-        return "OGB-1"
-    rest = re.sub(r"[^a-z0-9]", "", dataset.split("-", 1)[-1].lower())
-    matches = [key for key in _KEYS if rest.startswith(key)]
-    return _KEYS[max(matches, key=len)] if matches else None
-
-
-def embedding_cosine_similarity(model, centred: bool = False) -> tuple[list[str], np.ndarray]:
-    """Cosine similarity between a dataset-conditioned network's learned per-dataset
-    embeddings (the attended network's ``embedding`` table): ``(dataset_names_,
-    matrix)``. ``centred`` subtracts the mean embedding (the unseen-dataset fallback)
-    first, so that the shared part does not dominate."""
-    table = getattr(getattr(model, "net_", None), "embedding", None)
-    if table is None:
-        raise TypeError("the model has no learned dataset embedding (an attended network)")
-    w = table.weight.detach().cpu().double().numpy()
-    if centred:
-        w = w - w.mean(axis=0)
-    norm = np.linalg.norm(w, axis=1, keepdims=True)
-    unit = w / np.where(norm > 0, norm, 1.0)
-    matrix = np.clip(unit @ unit.T, -1.0, 1.0)
-    np.fill_diagonal(matrix, 1.0)
-    return list(model.dataset_names_), matrix
-
-
-def indicator_cosine_summary(names, matrix: np.ndarray) -> dict:
-    """Mean off-diagonal cosine between datasets of the same indicator and of different
-    indicators (datasets without a known indicator left out)."""
-    indicators = [dataset_indicator(n) for n in names]
-    within, between = [], []
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            if indicators[i] is None or indicators[j] is None:
-                continue
-            (within if indicators[i] == indicators[j] else between).append(matrix[i, j])
-    return {"within": float(np.mean(within)) if within else None, "n_within": len(within),
-            "between": float(np.mean(between)) if between else None,
-            "n_between": len(between)}
 
 
 def plot_embedding_cosine(model, ax=None, centred: bool = False):
     """The cosine-similarity matrix of the learned dataset embeddings (labels coloured
     blue excitatory, red inhibitory)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.gca()
+    ax = ax or new_figure()[1]
     names, matrix = embedding_cosine_similarity(model, centred)
     low = -1.0 if centred else float(np.floor(matrix.min() * 10) / 10)
     im = ax.imshow(matrix, cmap="RdBu_r" if centred else "viridis", vmin=low, vmax=1.0,
@@ -269,23 +191,12 @@ def save_embedding_cosine(model="attended", path="docs/figures/embedding/attende
                           dpi: int = 110) -> Path:
     """Write the raw and centred cosine-similarity matrices of a dataset-conditioned
     model's learned embeddings (a model, or a name/folder for ``load_model``) as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..io import write_atomically
-
     if isinstance(model, str | Path):
-        from ..models import load_model
-
         model = load_model(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    fig, axes = new_figure(1, 2, figsize=(11, 5))
     plot_embedding_cosine(model, axes[0])
     plot_embedding_cosine(model, axes[1], centred=True)
     fig.tight_layout()
-    write_atomically(path, lambda tmp: _save_png(fig, tmp, dpi), force=True)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=dpi, force=True, palette=True)

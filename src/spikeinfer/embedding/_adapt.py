@@ -9,8 +9,8 @@ import numpy as np
 
 from ..data import TraceSet
 from ..exceptions import InputError
+from ..models import NeuralModel, with_settings
 from ..signals import compute_noise_level
-from .neural import NeuralModel
 
 
 def adapt_model(model: NeuralModel, recording: TraceSet, ground_truth: Sequence[TraceSet],
@@ -32,13 +32,12 @@ def adapt_model(model: NeuralModel, recording: TraceSet, ground_truth: Sequence[
     if not data:
         raise InputError(f"none of the nearest datasets ({', '.join(chosen)}) is in the "
                          "ground truth given")
-    adapted = copy.deepcopy(model)
-    params = {"warm_start": True, "steps": steps, "learning_rate": learning_rate,
-              "eval_every": max(1, steps // 5), "max_seconds": max_seconds,
-              "random_state": random_state}
+    adapted = copy.deepcopy(model).set_params(warm_start=True, random_state=random_state)
+    settings = {"steps": steps, "learning_rate": learning_rate,
+                "eval_every": max(1, steps // 5), "max_seconds": max_seconds}
     if match_noise:
-        params["noise_levels"] = recording_noise_range(recording)
-    adapted.set_params(**params).fit(data)
+        settings["noise_levels"] = recording_noise_range(recording)
+    with_settings(adapted, **settings).fit(data)
     return adapted, chosen
 
 
