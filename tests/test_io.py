@@ -1,3 +1,4 @@
+import json
 import shutil
 import warnings
 
@@ -156,10 +157,12 @@ def test_npy_and_h5_predictions(tmp_path):
     ts = TraceSet(np.random.default_rng(0).random((2, 50)), 30.0, neuron_ids=("a", "b"))
     save_predictions(tmp_path / "p.npy", ts.traces, ts)
     save_predictions(tmp_path / "p.h5", ts.traces, ts)
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), ts.traces)
+    # expected spikes are stored as float32: seven digits
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), ts.traces, rtol=1e-6)
     values, names = load_counts(tmp_path / "p.h5")
-    np.testing.assert_array_equal(values, ts.traces)
+    np.testing.assert_allclose(values, ts.traces, rtol=1e-6)
     assert names == ("a", "b")
+    assert json.loads((tmp_path / "p.json").read_text())["neuron_ids"] == ["a", "b"]
 
 
 def test_existing_output_is_kept_without_force(tmp_path):
@@ -170,7 +173,7 @@ def test_existing_output_is_kept_without_force(tmp_path):
     assert (tmp_path / "p.npy").read_bytes() == b"keep"
     save_predictions(tmp_path / "p.npy", ts.traces, ts, force=True)
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), ts.traces)
-    assert [p.name for p in tmp_path.iterdir()] == ["p.npy"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json", "p.npy"]  # no temporary
 
 
 def test_unknown_format(tmp_path):

@@ -2,7 +2,8 @@
 one spike.
 
 Every estimate is made on the trace as the networks see it: resampled to
-:data:`ANALYSIS_FPS` with its running baseline subtracted (:func:`prepare_trace`).
+:data:`ANALYSIS_FPS` with its running baseline subtracted (:func:`prepare_trace`), then
+moved so that the neuron's resting level is zero (:func:`resting_level`).
 
 - Noise: CASCADE's level nu at the recording's own rate, and the std of one frame.
 - Decay: the time constant of an AR(1) calcium model that best explains the trace with
@@ -47,6 +48,8 @@ AMPLITUDE_CV = 0.35
 MAX_BURST = 12
 #: Geometric burst-size parameters tried (probability of one more spike in a burst).
 BURST_CONTINUE = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+#: Deconvolved frames closer than this (s) are one event.
+EVENT_GAP_S = 0.2
 #: Fewest events above threshold for an amplitude fit.
 MIN_EVENTS = 5
 #: A neuron's amplitude counts as confident when its 95% interval is narrower than this
@@ -63,6 +66,13 @@ def prepare_trace(trace: np.ndarray, fps: float, baseline_window_s: float | None
     if baseline_window_s:
         y = y - compute_baseline(y, analysis_fps, baseline_window_s)[0]
     return y
+
+
+def resting_level(y: np.ndarray, sigma: float) -> float:
+    """The level of ``y`` where the neuron rests: the 10th percentile plus 1.28 noise stds
+    (the 10th percentile of noise about it). The running baseline, a low percentile of
+    block medians, sits below it; activity only adds to the upper frames."""
+    return float(np.percentile(y, 10) + 1.2816 * sigma)
 
 
 def _deconvolve(y: np.ndarray, tau_s: float, lam: float, fps: float):
@@ -100,9 +110,11 @@ def estimate_decay(traces: list[np.ndarray], sigmas, fps: float = ANALYSIS_FPS,
     return float(np.exp(result.x))
 
 
-def _event_sizes(y: np.ndarray, tau_s: float, lam: float, fps: float, gap: int = 3):
-    """Sizes (dF/F) of the clusters of the deconvolved signal, frames apart by at most
-    ``gap`` merged; the shrinkage of the L1 penalty is added back."""
+def _event_sizes(y: np.ndarray, tau_s: float, lam: float, fps: float):
+    """Sizes (dF/F) of the clusters of the deconvolved signal, frames less than
+    :data:`EVENT_GAP_S` apart merged (a slow rise spreads one spike over several
+    frames); the shrinkage of the L1 penalty is added back."""
+    gap = max(1, int(round(EVENT_GAP_S * fps)))
     _, s, g = _deconvolve(y, tau_s, lam, fps)
     nz = np.flatnonzero(s > 1e-12)
     if not nz.size:
@@ -129,13 +141,16 @@ class AmplitudeFit:
 
 
 def fit_amplitude(y: np.ndarray, sigma: float, tau_s: float, fps: float = ANALYSIS_FPS,
-                  max_events: int = 600) -> AmplitudeFit:
+                  max_events: int = 600, native_fps: float | None = None,
+                  native_sigma: float | None = None) -> AmplitudeFit:
     """The unitary amplitude of one baseline-subtracted trace by a quantal mixture.
 
     Event sizes above the 99th percentile of the noise-only sizes (and above three
     times the amplitude noise of an isolated event) are modelled as
     ``sum_n w_n N(n A, s_a^2 + n (cv A)^2)``, truncated at that threshold, plus the
-    noise-only events that pass it (their density from the negated trace).
+    noise-only events that pass it (their density from the negated trace). For a
+    recording slower than ``fps``, the amplitude noise is that of its own frames
+    (``native_sigma`` at ``native_fps``): upsampling adds frames, not information.
     """
     nothing = AmplitudeFit(float("nan"), (float("nan"), float("nan")), 0, float("nan"))
     if not (np.isfinite(sigma) and sigma > 0 and np.isfinite(tau_s)):
@@ -143,6 +158,9 @@ def fit_amplitude(y: np.ndarray, sigma: float, tau_s: float, fps: float = ANALYS
     lam = sigma
     g = np.exp(-1.0 / (fps * tau_s))
     sigma_a = sigma * np.sqrt(1 - g * g)  # noise of an isolated event's least-squares size
+    if native_fps is not None and native_sigma is not None and native_fps < fps:
+        g_native = np.exp(-1.0 / (native_fps * tau_s))
+        sigma_a = max(sigma_a, native_sigma * np.sqrt(1 - g_native ** 2))
     positive = _event_sizes(y, tau_s, lam, fps)
     negative = _event_sizes(-y, tau_s, lam, fps)
     threshold = max(float(np.percentile(negative, 99)) if negative.size > 20 else 0.0,
@@ -206,6 +224,16 @@ class Calibration:
     def n_neurons(self) -> int:
         return self.noise_level.size
 
+    def per_neuron(self) -> dict[str, np.ndarray]:
+        """The per-neuron estimates by name (as written into outputs)."""
+        return {"noise_level": self.noise_level, "noise_std": self.noise_std,
+                "baseline": self.baseline, "amplitude": self.amplitude,
+                "amplitude_own": self.amplitude_own,
+                "amplitude_low": self.amplitude_interval[:, 0],
+                "amplitude_high": self.amplitude_interval[:, 1],
+                "n_events": self.n_events.astype(np.float64),
+                "confident": self.confident.astype(np.float64)}
+
     def to_dict(self) -> dict:
         """JSON-ready: lists per neuron, numbers for the recording (NaN as None)."""
         def clean(v):
@@ -222,7 +250,7 @@ class Calibration:
 
 
 def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None = 60.0,
-              prepared: list[np.ndarray] | None = None, random_state: int = 0) -> Calibration:
+              tau_decay_s: float | None = None, random_state: int = 0) -> Calibration:
     """Estimates of every row of ``traces`` (dF/F at ``fps``), pooled over the rows.
 
     Parameters
@@ -233,8 +261,9 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
         Frame rate in Hz.
     baseline_window_s : float or None, default=60.0
         Running-baseline window subtracted before estimating.
-    prepared : list of ndarray, default=None
-        The rows already passed through :func:`prepare_trace` (saves the work).
+    tau_decay_s : float, default=None
+        The recording's decay if known (e.g. from all its neurons when ``traces`` is a
+        chunk of them); estimated from ``traces`` if None.
     random_state : int, default=0
         Seed of the choice of neurons the decay is fitted on.
     """
@@ -242,32 +271,31 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
     n = traces.shape[0]
     nu = compute_noise_level(traces, fps)
     baseline = np.full(n, np.nan)
-    if prepared is None:
-        prepared = []
-        for i, row in enumerate(traces):
-            runs = finite_runs(row)
-            if not runs:
-                prepared.append(np.zeros(0))
-                continue
-            start, stop = max(runs, key=lambda r: r[1] - r[0])
-            prepared.append(prepare_trace(row[start:stop], fps, baseline_window_s)
-                            if stop - start > 1 else np.zeros(0))
+    prepared = []
+    for row in traces:
+        runs = finite_runs(row)
+        start, stop = max(runs, key=lambda r: r[1] - r[0]) if runs else (0, 0)
+        prepared.append(prepare_trace(row[start:stop], fps, baseline_window_s)
+                        if stop - start > 1 else np.zeros(0))
     for i, row in enumerate(traces):
         finite = row[np.isfinite(row)]
         if finite.size > 1:
             baseline[i] = float(np.median(compute_baseline(finite, fps, baseline_window_s or 60.0)))
     sigma = np.array([noise_std(y) if y.size > 1 else np.nan for y in prepared])
+    prepared = [y - resting_level(y, s) if y.size > 1 else y for y, s in zip(prepared, sigma)]
 
     rng = np.random.default_rng(random_state)
     usable = [i for i, y in enumerate(prepared) if y.size > 8 and np.isfinite(sigma[i])]
     chosen = sorted(rng.choice(usable, size=min(DECAY_NEURONS, len(usable)), replace=False)) \
         if usable else []
     limit = int(DECAY_MINUTES * 60 * ANALYSIS_FPS)
-    tau = estimate_decay([prepared[i][:limit] for i in chosen], sigma[chosen])
+    tau = float(tau_decay_s) if tau_decay_s is not None else estimate_decay(
+        [prepared[i][:limit] for i in chosen], sigma[chosen])
 
     limit = int(AMPLITUDE_MINUTES * 60 * ANALYSIS_FPS)
-    fits = [fit_amplitude(y[:limit], s, tau) if y.size > 8 else fit_amplitude(y, np.nan, tau)
-            for y, s in zip(prepared, sigma)]
+    native_sigma = noise_std(traces)
+    fits = [fit_amplitude(y[:limit], s, tau, native_fps=fps, native_sigma=ns) if y.size > 8
+            else fit_amplitude(y, np.nan, tau) for y, s, ns in zip(prepared, sigma, native_sigma)]
     own = np.array([f.amplitude for f in fits])
     interval = np.array([f.interval for f in fits], dtype=np.float64).reshape(n, 2)
     width = np.array([f.log_width for f in fits])

@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from .exceptions import SpikeinferError
-from .io import FORMATS, ORIENTATIONS
+from .io import FORMATS, INPUT_KINDS, ORIENTATIONS
 from .simulate import SIMULATION_FORMATS, SPIKE_PATTERNS
 
 #: What ``--model`` of ``train`` and ``benchmark cv`` can build (checked by
@@ -55,45 +55,171 @@ def main():
 def _default_output(path: Path, fmt: str) -> Path:
     if fmt == "spikefinder":
         return path.with_name(path.name.replace(".calcium.csv", "") + ".predicted.spikes.csv")
+    if fmt == "nwb":
+        return path.with_name(path.stem + ".spikes.nwb")
     if path.is_dir():
         return path / "spikeinfer_spikes.npy"
     return path.with_name(path.stem + ".spikes.npy")
 
 
+def _sessions(input_path: Path) -> list[Path]:
+    """The recordings INPUT names: itself, each plane of a multi-plane suite2p folder, or
+    the files and folders a glob pattern matches."""
+    if any(c in str(input_path) for c in "*?["):
+        matches = sorted(Path(p) for p in __import__("glob").glob(str(input_path)))
+        if not matches:
+            raise SpikeinferError(f"{input_path}: matches no file or folder")
+        return matches
+    if input_path.is_dir() and not (input_path / "F.npy").exists():
+        planes = sorted(p for p in input_path.glob("plane*") if (p / "F.npy").exists())
+        if len(planes) > 1:
+            return planes
+    return [input_path]
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output file (.csv for Spikefinder input; else .npy or .h5).")
+              help="Output: .npy, .h5, .zarr, .nwb (NWB input) or .csv (Spikefinder input); "
+              "a folder for several sessions.")
 @click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
 @click.option("--model", "model_name", default="default", show_default=True,
               help="Shipped model name or saved model folder.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
 @click.option("--orientation", type=click.Choice(ORIENTATIONS), default="auto",
-              show_default=True, help="Layout of .npy/.csv/HDF5 matrices.")
+              show_default=True, help="Layout of .npy/.csv/HDF5/Zarr matrices.")
 @click.option("--dataset", help="HDF5 dataset path or NWB series name.")
+@click.option("--input-kind", type=click.Choice(INPUT_KINDS), default="auto", show_default=True,
+              help="What the matrix holds: dF/F, raw fluorescence or dF/F in percent "
+              "(auto: decided from its baseline and noise).")
+@click.option("--spike-times", is_flag=True, help="Also write discrete spike times.")
+@click.option("--uncertainty", is_flag=True,
+              help="Also write the 90% interval of spikes per frame (spikes_lower/upper).")
+@click.option("--adapt", is_flag=True, help="First fine-tune the model on the ground truth "
+              "nearest to the recording and on simulated twins with its own kinetics.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("../shared/data"), show_default=True,
+              help="Ground-truth folder for --adapt.")
+@click.option("--chunk-neurons", type=int, default=256, show_default=True,
+              help="Neurons predicted at a time: sets the memory used.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run of the same command.")
+@click.option("--workers", type=int, help="Predict on a local Dask cluster of N processes.")
+@click.option("--scheduler", help="Predict on the Dask cluster of this scheduler address.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-def predict(input_path, output, fps, model_name, fmt, orientation, dataset, force):
-    """Predict expected spikes per frame for every neuron in INPUT."""
-    from .io import detect_format, load_traces, save_predictions
+def predict(input_path, output, fps, model_name, fmt, orientation, dataset, input_kind,
+            spike_times, uncertainty, adapt, data_dir, chunk_neurons, resume, workers,
+            scheduler, force):
+    """Predict expected spikes per frame for every neuron in INPUT (a file, a suite2p
+    folder, or a glob of sessions), with the recording's own estimates, a quality flag
+    per neuron and the provenance in the output."""
+    from tqdm.auto import tqdm
+
+    from .inference import CHUNK_NEURONS, predict_recording
+    from .io import PredictionWriter, detect_format, open_traces, sha256_of_input
     from .models import load_model
 
-    fmt = detect_format(input_path) if fmt == "auto" and input_path.exists() else fmt
-    output = output or _default_output(input_path, fmt)
-    if input_path.exists() and output.resolve() == input_path.resolve():
-        raise SpikeinferError(f"{output}: is the input; choose another output")
-    if output.exists() and not force:
-        raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
-    if fmt == "spikefinder" and output.suffix.lower() != ".csv":
-        raise SpikeinferError(f"{output}: Spikefinder input gives Spikefinder CSV; use .csv")
-    if fmt != "spikefinder" and output.suffix.lower() not in (".npy", ".h5", ".hdf5"):
-        raise SpikeinferError(f"{output}: output must end in .npy or .h5")
-    ts = load_traces(input_path, fmt, fps, orientation=orientation, dataset=dataset)
+    if chunk_neurons < 1:
+        raise SpikeinferError(f"--chunk-neurons {chunk_neurons}: use 1 or more")
+    if workers is not None and scheduler is not None:
+        raise SpikeinferError("--workers and --scheduler: choose one")
+    sessions = _sessions(input_path)
+    if not sessions[0].exists():
+        raise SpikeinferError(f"{input_path}: no such file or folder")
+    if len(sessions) > 1 and (output is None or output.suffix):
+        raise SpikeinferError(f"{input_path}: {len(sessions)} sessions; pass -o FOLDER for "
+                              "their outputs")
     model = load_model(model_name)
-    prediction = model.predict_traceset(ts, progress=True)
-    save_predictions(output, prediction, ts, force=force, model=model_name)
-    total = np.nansum(prediction)
-    click.echo(f"{ts.n_neurons} neurons x {ts.n_frames} frames at {ts.fps:g} Hz -> {output} "
-               f"({total:.0f} spikes predicted)")
+    client = _dask_client(workers, scheduler)
+    bar = tqdm(desc="predicting", unit="chunk", total=0, disable=False)
+    try:
+        for session in sessions:
+            session_fmt = detect_format(session) if fmt == "auto" else fmt
+            target = output or _default_output(session, session_fmt)
+            if len(sessions) > 1:
+                target.mkdir(parents=True, exist_ok=True)
+                target = target / f"{session.parent.name}-{session.name}.spikes.h5" \
+                    if session.name.startswith("plane") else target / f"{session.stem}.spikes.h5"
+            if session.exists() and target.resolve() == session.resolve():
+                raise SpikeinferError(f"{target}: is the input; choose another output")
+            if session_fmt == "spikefinder" and target.suffix.lower() != ".csv":
+                raise SpikeinferError(f"{target}: Spikefinder input gives Spikefinder CSV; use .csv")
+            source = open_traces(session, session_fmt, fps, orientation=orientation,
+                                 dataset=dataset, input_kind=input_kind)
+            session_model = _adapted(model, source, model_name, data_dir) if adapt else model
+            digest = sha256_of_input(session)
+            writer = PredictionWriter(
+                target, source.n_neurons, source.n_frames, source.fps, source.neuron_ids,
+                uncertainty=uncertainty, spike_times=spike_times, force=force,
+                lengths=source.meta.get("lengths"), nwb_input=session if
+                session_fmt == "nwb" else None, nwb_series=source.meta.get("series"),
+                nwb_rows=source.meta.get("roi_table_rows"))
+            parts = target.parent / f".{target.name}.parts"
+            if parts.exists() and not resume:
+                writer.abort()
+                raise SpikeinferError(f"{target}: an interrupted run left {parts}; pass "
+                                      "--resume to finish it, or remove it")
+            bar.total += -(-source.n_neurons // chunk_neurons)
+            bar.refresh()
+            summary = predict_recording(source, session_model, uncertainty=uncertainty,
+                                        spike_times=spike_times, chunk_neurons=chunk_neurons
+                                        or CHUNK_NEURONS, writer=writer, parts=parts,
+                                        client=client, progress=bar, model_name=model_name,
+                                        input_digest=digest)
+            _report(source, summary, target)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+
+
+def _dask_client(workers, scheduler):
+    if workers is None and scheduler is None:
+        return None
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        return Client(scheduler)
+    if workers < 1:
+        raise SpikeinferError(f"--workers {workers}: use 1 or more")
+    return Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
+
+
+def _adapted(model, source, model_name, data_dir):
+    from .embedding import adapt_model, load_embedding
+    from .io import load_ground_truth
+
+    recording = source.traceset()
+    adapted, chosen = adapt_model(model, recording, load_ground_truth(data_dir),
+                                  load_embedding("default"), simulate=True)
+    click.echo(f"{recording.source}: {model_name} fine-tuned on {', '.join(chosen)} and "
+               "simulated twins with the recording's kinetics", err=True)
+    return adapted
+
+
+def _report(source, summary, target) -> None:
+    """One line per session, and one per flagged neuron group."""
+    import h5py
+
+    flagged = []
+    if target.suffix.lower() in (".h5", ".hdf5"):
+        with h5py.File(target, "r") as fh:
+            quality = [q.decode() if isinstance(q, bytes) else q for q in fh["quality"][()]]
+            total = float(np.nansum(fh["spikes"][()].sum(axis=1)))
+        flagged = [q for q in quality if q]
+        spikes = f"{total:.0f} spikes predicted"
+    else:
+        spikes = "predicted"
+    click.echo(f"{source.n_neurons} neurons x {source.n_frames} frames at {source.fps:g} Hz -> "
+               f"{target} ({spikes})")
+    if flagged:
+        reasons: dict[str, int] = {}
+        for q in flagged:
+            for r in q.split("; "):
+                key = r.split(" ")[0] if "outside" not in r else r.split(" outside")[0].rsplit(" ", 1)[0]
+                reasons[key] = reasons.get(key, 0) + 1
+        click.echo(f"spikeinfer: warning: {len(flagged)} of {source.n_neurons} neurons flagged "
+                   f"({', '.join(f'{k}: {v}' for k, v in reasons.items())}); see 'quality' in "
+                   "the output", err=True)
 
 
 @main.command()
@@ -247,12 +373,14 @@ def benchmark_gt_cmd(folders, model_name, fps, noise_level, seed, as_json):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--results", "results_dir", type=click.Path(path_type=Path),
               help="Keep each model-and-fold result here and reuse it on later runs.")
+@click.option("--save-models", "models_dir", type=click.Path(path_type=Path),
+              help="Also save each fold's fitted model here (NAME-foldK).")
 @click.option("--only-fold", "only_folds", type=int, multiple=True,
               help="Run just this fold (repeatable); others are taken from --results.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path),
               help="Also write the summary as JSON to this file.")
 def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s, params, seed,
-                     results_dir, only_folds, json_path):
+                     results_dir, models_dir, only_folds, json_path):
     """Cross-validation grouped by dataset: train on the other folds, score each held-out
     dataset at its native rate and resampled with added noise."""
     from .evaluation.groundtruth import cross_validate, format_cv, summarise_cv
@@ -277,7 +405,7 @@ def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s,
         build(name)  # bad names or parameters fail before any training
     data = load_ground_truth(data_dir)
     results = cross_validate(build, names, data, n_folds, fps, noise_level, seed, results_dir,
-                             only_folds or None)
+                             only_folds or None, models_dir=models_dir)
     summary = summarise_cv(results)
     click.echo(format_cv(summary, fps, noise_level))
     if json_path:
@@ -325,6 +453,45 @@ def models_cmd():
                  if cv else "")
         click.echo(f"{name}: {kind}, {fps}, {len(card.get('training_data', []))} training "
                    f"datasets{score}")
+
+
+@main.command()
+@click.argument("prediction_path", metavar="PREDICTION", type=click.Path(path_type=Path))
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="The traces predicted (and their ground truth, where they have one).")
+@click.option("--fps", type=float, help="Frame rate of --input, where its format has none.")
+@click.option("--neurons", help="Comma-separated rows to draw, e.g. 0,3,7 (default: 0,1,2).")
+@click.option("--start", "start_s", type=float, default=0.0, show_default=True, help="Seconds.")
+@click.option("--duration", "duration_s", type=float, default=60.0, show_default=True,
+              help="Seconds.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Figure: .png, .svg or .pdf.")
+@click.option("--force", is_flag=True, help="Overwrite an existing figure.")
+def plot(prediction_path, input_path, fps, neurons, start_s, duration_s, output, force):
+    """Draw a prediction: traces with inferred spikes, interval band and spike times, a
+    raster and the population rate; true spikes beside them where INPUT has them."""
+    from .io import load_spikefinder, load_traces, read_prediction
+    from .plotting import plot_recording
+
+    if output.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise SpikeinferError(f"{output}: figure must end in .png, .svg or .pdf")
+    if output.exists() and not force:
+        raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
+    prediction = read_prediction(prediction_path)
+    traces = None
+    if input_path is not None:
+        name = input_path.name.lower()
+        traces = (load_spikefinder(input_path) if name.endswith(".calcium.csv") else
+                  load_traces(input_path, fps=fps or prediction["fps"]))
+        if traces.traces.shape != prediction["spikes"].shape:
+            raise SpikeinferError(f"{input_path}: {traces.traces.shape} traces, but the "
+                                  f"prediction is {prediction['spikes'].shape}")
+    try:
+        rows = [int(v) for v in neurons.split(",")] if neurons else None
+    except ValueError:
+        raise SpikeinferError(f"--neurons {neurons}: expected numbers like 0,3,7") from None
+    plot_recording(prediction, output, traces, rows, start_s, duration_s, force=force)
+    click.echo(f"figure: {output}")
 
 
 @main.command()

@@ -1,4 +1,5 @@
-"""Preprocessing of recordings: baseline and dF/F, resampling a TraceSet, added noise."""
+"""Preprocessing of recordings: baseline and dF/F, what a file holds (raw F, dF/F or
+percent), resampling a TraceSet, added noise."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from scipy import ndimage
 
 from .data import TraceSet
 from .exceptions import DataWarning
-from .signals import (check_fps, compute_noise_level, compute_shot_noise_shape, fill_nan,
-                      noise_std_for_level, resample_trace)
+from .signals import (
+    check_fps,
+    compute_noise_level,
+    compute_shot_noise_shape,
+    fill_nan,
+    noise_std,
+    noise_std_for_level,
+    resample_trace,
+)
 
 
 def compute_baseline(traces: np.ndarray, fps: float, window_s: float = 60.0,
@@ -104,3 +112,40 @@ def add_noise_to_level(trace: np.ndarray, fps: float, target_level: float,
     shape = compute_shot_noise_shape(trace)
     extra = np.sqrt(target_level ** 2 - current ** 2)
     return trace + rng.normal(0.0, noise_std_for_level(extra, fps), trace.shape) * shape
+
+
+#: What a matrix of traces can hold (``--input-kind``).
+INPUT_KINDS = ("auto", "dff", "raw", "percent")
+
+
+def detect_input_kind(sample: np.ndarray, fps: float) -> tuple[str, str]:
+    """What rows of traces hold, and why: ``"raw"`` fluorescence (a baseline far above
+    its noise), dF/F in ``"percent"`` (a baseline near zero with noise of more than
+    0.5, implausible as a fraction), or ``"dff"``.
+
+    Decided on the median over rows of the running baseline (8th percentile over 60 s)
+    and of the noise std (median |frame difference|).
+    """
+    sample = np.atleast_2d(np.asarray(sample, dtype=np.float64))
+    rows = [r[np.isfinite(r)] for r in sample]
+    rows = [r for r in rows if r.size > 10 and np.ptp(r) > 0]
+    if not rows:
+        return "dff", "no usable trace to tell"
+    baseline = float(np.median([np.median(compute_baseline(r, fps)[0]) for r in rows]))
+    noise = float(np.median([noise_std(r) for r in rows]))
+    if baseline > 20 * noise and baseline > 1.0:
+        return "raw", (f"its baseline ({baseline:.3g}) is {baseline / max(noise, 1e-12):.0f} "
+                       "times its noise: raw fluorescence")
+    if abs(baseline) < 5 * noise and noise > 0.5:
+        return "percent", (f"its noise ({noise:.3g} per frame) is too large for a fraction: "
+                           "dF/F in percent")
+    return "dff", f"baseline {baseline:.3g}, noise {noise:.3g}: dF/F"
+
+
+def to_dff(block: np.ndarray, fps: float, kind: str) -> np.ndarray:
+    """Rows of ``kind`` (see :func:`detect_input_kind`) as dF/F."""
+    if kind == "raw":
+        return compute_dff(block, fps)
+    if kind == "percent":
+        return block / 100.0
+    return block

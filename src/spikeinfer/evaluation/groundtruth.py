@@ -135,7 +135,8 @@ def make_folds(datasets: Sequence[str], n_folds: int = 5, random_state: int = 0
 def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequence[str],
                    data: Sequence[TraceSet], n_folds: int = 5, fps: float = 30.0,
                    noise_level: float = 4.0, random_state: int = 0, results_dir=None,
-                   only_folds: Sequence[int] | None = None, progress: bool = False) -> dict:
+                   only_folds: Sequence[int] | None = None, progress: bool = False,
+                   models_dir=None) -> dict:
     """Train each model on all but one fold of datasets, score the held-out fold.
 
     For every fold and model: the held-out datasets' scores at their native rate
@@ -145,7 +146,8 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
     as JSON with the model's hyper-parameters and reused by later runs with the same
     folds and hyper-parameters, so that long runs can be split between processes
     (``only_folds``: run just these, take the others from ``results_dir`` where they
-    are) and resumed.
+    are) and resumed. With ``models_dir``, each fold's fitted model is saved there as
+    ``NAME-foldK`` (for later analyses of held-out predictions).
     """
     datasets = sorted({ts.dataset for ts in data})
     folds = make_folds(datasets, n_folds, random_state)
@@ -165,8 +167,12 @@ def cross_validate(make_model: Callable[[str], SpikeModel], model_names: Sequenc
                 logger.info("%s: other folds or hyper-parameters; not reused", path)
             if only_folds is not None and k not in only_folds:
                 continue
-            result = _run_fold(make_model(name), data, held_out, fps, noise_level,
+            model = make_model(name)
+            result = _run_fold(model, data, held_out, fps, noise_level,
                                random_state, progress, f"{name} fold {k}")
+            if models_dir is not None:
+                model.save(Path(models_dir) / f"{name}-fold{k}",
+                           notes=f"cross-validation fold {k}: held out {', '.join(held_out)}")
             per_fold.append({**result, "params": params})
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,17 +7,21 @@ One private module per format behind :func:`load_traces` and
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from ..data import TraceSet
+from ..preprocess import INPUT_KINDS, detect_input_kind, to_dff
 from ..signals import check_fps
 from ..exceptions import DataWarning, InputError
 from ._cascade import read_cascade_collection, read_cascade_dataset
-from ._matrix import ORIENTATIONS, orient_matrix, read_csv_matrix, read_npy
+from ._hdf5 import open_hdf5, read_hdf5
+from ._matrix import ORIENTATIONS, is_transposed, orient_matrix, read_csv_matrix, read_npy
 from ._spikefinder import (
     SPIKEFINDER_FPS,
     format_spikefinder,
@@ -37,22 +41,35 @@ from ._catalogue import (
     normalise_indicator_name,
 )
 from ._artifact import ARTIFACT_KINDS, read_artifact, sha256_of, write_artifact
+from ._predictions import (
+    PREDICTION_SUFFIXES,
+    PredictionWriter,
+    check_output_path,
+    read_prediction,
+)
+from ._source import TraceSource, open_npy
+from ._suite2p import read_suite2p
+from ._zarr import open_zarr
 from ._write import write_atomically
 
-FORMATS = ("auto", "spikefinder", "npy", "csv", "h5", "suite2p", "nwb")
+FORMATS = ("auto", "spikefinder", "npy", "csv", "h5", "zarr", "suite2p", "nwb")
 
-__all__ = ["ARTIFACT_KINDS", "DEFAULT_SPIKEFINDER_SETS", "FORMATS", "INDICATORS", "ORIENTATIONS",
+__all__ = ["INPUT_KINDS", "PREDICTION_SUFFIXES", "PredictionWriter", "TraceSource",
+           "check_output_path", "open_traces", "read_prediction", "ARTIFACT_KINDS", "DEFAULT_SPIKEFINDER_SETS", "FORMATS", "INDICATORS", "ORIENTATIONS",
            "DatasetEntry", "cv_folds", "dataset_group", "dataset_indicator", "is_inhibitory",
            "load_catalogue", "load_ground_truth", "normalise_indicator_name", "read_artifact",
            "sha256_of", "write_artifact", "detect_format", "load_traces", "load_spikefinder",
            "load_cascade_dataset", "load_cascade_collection", "load_counts",
-           "save_predictions", "write_atomically"]
+           "save_predictions", "sha256_of_input", "write_atomically"]
 
 
 def detect_format(path: Path) -> str:
     """The input format implied by a path's name and kind."""
     path = Path(path)
     if path.is_dir():
+        if path.suffix.lower() == ".zarr" or (path / ".zarray").exists() or (
+                path / "zarr.json").exists():
+            return "zarr"
         if (path / "F.npy").exists() or any(path.glob("plane*/F.npy")):
             return "suite2p"
         raise InputError(f"{path}: folder is not a suite2p output (no F.npy); pass a file")
@@ -65,59 +82,124 @@ def detect_format(path: Path) -> str:
     raise InputError(f"{path}: unknown format; pass --format ({', '.join(FORMATS[1:])})")
 
 
-def load_traces(path, format: str = "auto", fps: float | None = None, *,
-                orientation: str = "auto", dataset: str | None = None) -> TraceSet:
-    """Load fluorescence traces from any supported file.
+def open_traces(path, format: str = "auto", fps: float | None = None, *,
+                orientation: str = "auto", dataset: str | None = None,
+                input_kind: str = "auto") -> TraceSource:
+    """Open a recording of any supported format, to be read a block of rows at a time:
+    ``.npy`` through a memory map and HDF5 or Zarr by slices (recordings larger than
+    memory), the other formats read whole.
 
-    Parameters
-    ----------
-    path : str or Path
-        A file, or a suite2p output folder.
-    format : {"auto", "spikefinder", "npy", "csv", "h5", "suite2p", "nwb"}, default="auto"
-        File format; ``"auto"`` decides from the name.
-    fps : float, default=None
-        Frame rate in Hz; required where the format does not carry one
-        (npy, csv, HDF5 without a rate attribute).
-    orientation : {"auto", "neurons-by-frames", "frames-by-neurons"}, default="auto"
-        Layout of npy, csv and HDF5 matrices. ``"auto"`` accepts a matrix with
-        more columns than rows as neurons x frames and refuses others as ambiguous.
-    dataset : str, default=None
-        HDF5 dataset path, or NWB series name, to read.
-
-    Returns
-    -------
-    TraceSet
+    Parameters as :func:`load_traces`. The returned source converts what it reads to
+    dF/F (see ``input_kind``); ``meta["input_kind"]`` says what the file held and
+    ``meta["input_kind_reason"]`` why.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if format not in FORMATS:
         raise InputError(f"{path}: unknown format {format!r}; choose from {', '.join(FORMATS)}")
+    if input_kind not in INPUT_KINDS:
+        raise InputError(f"{path}: input kind must be one of {', '.join(INPUT_KINDS)}")
     fmt = detect_format(path) if format == "auto" else format
     if fmt == "spikefinder":
         if fps is not None and abs(check_fps(fps, f"{path}: ") - SPIKEFINDER_FPS) > 1e-9:
             raise InputError(f"{path}: Spikefinder files are at {SPIKEFINDER_FPS:g} Hz, "
                              f"not {fps:g} Hz")
-        return read_spikefinder(path)
-    if fmt in ("npy", "csv"):
-        matrix = read_npy(path) if fmt == "npy" else read_csv_matrix(path)
-        traces = orient_matrix(matrix, orientation, str(path))
-        return TraceSet(traces, check_fps(fps, f"{path}: "), source=str(path))
-    if fmt == "h5":
-        from ._hdf5 import read_hdf5
-
-        return read_hdf5(path, fps=fps, dataset=dataset, orientation=orientation)
-    if fmt == "suite2p":
-        from ._suite2p import read_suite2p
-
+        source = TraceSource.from_traceset(read_spikefinder(path))
+    elif fmt == "npy":
+        matrix = open_npy(path)
+        source = TraceSource(matrix, check_fps(fps, f"{path}: "), source=str(path),
+                             transposed=is_transposed(matrix.shape, orientation, str(path))
+                             if matrix.ndim == 2 else False,
+                             dataset=path.stem) if matrix.ndim == 2 else \
+            TraceSource.from_traceset(TraceSet(orient_matrix(matrix, orientation, str(path)),
+                                               check_fps(fps, f"{path}: "), source=str(path)))
+    elif fmt == "csv":
+        traces = orient_matrix(read_csv_matrix(path), orientation, str(path))
+        source = TraceSource(traces, check_fps(fps, f"{path}: "), source=str(path),
+                             dataset=path.stem)
+    elif fmt == "h5":
+        source = open_hdf5(path, fps=fps, dataset=dataset, orientation=orientation)
+    elif fmt == "zarr":
+        source = open_zarr(path, fps=fps, orientation=orientation)
+    elif fmt == "suite2p":
         planes = sorted(p.name for p in path.glob("plane*") if (p / "F.npy").exists())
         if not (path / "F.npy").exists() and len(planes) > 1:
             raise InputError(f"{path}: {len(planes)} planes ({', '.join(planes)}); "
                              "pass one plane folder")
-        return read_suite2p(path if (path / "F.npy").exists() else path / planes[0], fps=fps)
-    from ._nwb import read_nwb
+        source = TraceSource.from_traceset(read_suite2p(
+            path if (path / "F.npy").exists() else path / planes[0], fps=fps))
+    else:
+        from ._nwb import read_nwb  # pynwb takes a second to import: only for NWB files
 
-    return read_nwb(path, fps=fps, series=dataset)
+        source = TraceSource.from_traceset(read_nwb(path, fps=fps, series=dataset))
+    return _with_input_kind(source, input_kind, path)
+
+
+def _with_input_kind(source: TraceSource, input_kind: str, path: Path) -> TraceSource:
+    """The source converting what it reads to dF/F. Readers that make dF/F themselves
+    (suite2p, NWB fluorescence) are taken at their word."""
+    if source.meta.get("converted_to_dff") or source.meta.get("format") == "suite2p":
+        source.meta.setdefault("input_kind", "dff")
+        return source
+    if input_kind == "auto":
+        sample_rows = np.unique(np.linspace(0, source.n_neurons - 1,
+                                            min(source.n_neurons, 16)).astype(int))
+        kind, reason = detect_input_kind(source.read_rows(sample_rows), source.fps)
+        if kind != "dff":
+            warnings.warn(f"{path}: read as {KIND_NAMES[kind]} ({reason}) and converted to "
+                          f"dF/F; pass --input-kind dff to read it as it is",
+                          DataWarning, stacklevel=3)
+    else:
+        kind, reason = input_kind, "as asked"
+    source.meta.update(input_kind=kind, input_kind_reason=reason)
+    if kind != "dff":
+        fps = source.fps
+        source.transform = lambda block: to_dff(block, fps, kind)
+    return source
+
+
+#: What the input kinds are called in messages.
+KIND_NAMES = {"raw": "raw fluorescence", "percent": "dF/F in percent", "dff": "dF/F"}
+
+
+def load_traces(path, format: str = "auto", fps: float | None = None, *,
+                orientation: str = "auto", dataset: str | None = None,
+                input_kind: str = "auto") -> TraceSet:
+    """Load fluorescence traces from any supported file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file, or a suite2p output folder, or a Zarr array folder.
+    format : {"auto", "spikefinder", "npy", "csv", "h5", "zarr", "suite2p", "nwb"}, default="auto"
+        File format; ``"auto"`` decides from the name.
+    fps : float, default=None
+        Frame rate in Hz; required where the format does not carry one
+        (npy, csv, HDF5 and Zarr without a rate attribute).
+    orientation : {"auto", "neurons-by-frames", "frames-by-neurons"}, default="auto"
+        Layout of npy, csv, HDF5 and Zarr matrices. ``"auto"`` accepts a matrix with
+        more columns than rows as neurons x frames and refuses others as ambiguous.
+    dataset : str, default=None
+        HDF5 dataset path, or NWB series name, to read.
+    input_kind : {"auto", "dff", "raw", "percent"}, default="auto"
+        What a matrix holds: dF/F, raw fluorescence (converted to dF/F with a running
+        8th percentile over 60 s as F0) or dF/F in percent (divided by 100). ``"auto"``
+        decides from the traces' baseline and noise (:func:`spikeinfer.preprocess.
+        detect_input_kind`) and warns when it converts.
+
+    Returns
+    -------
+    TraceSet
+    """
+    source = open_traces(path, format, fps, orientation=orientation, dataset=dataset,
+                         input_kind=input_kind)
+    try:
+        return source.traceset()
+    finally:
+        handle = source.meta.pop("file", None)
+        if handle is not None:
+            handle.close()
 
 
 def load_spikefinder(calcium_path, spikes_path=None, *, with_spikes: bool = True) -> TraceSet:
@@ -167,8 +249,6 @@ def load_counts(path, format: str = "auto", *, orientation: str = "auto",
     if fmt == "csv":
         return orient_matrix(read_csv_matrix(path), orientation, str(path)), None
     if fmt == "h5":
-        import h5py
-
         try:
             with h5py.File(path, "r") as fh:
                 values = np.asarray(fh[dataset or "spikes"], dtype=np.float64)
@@ -182,41 +262,36 @@ def load_counts(path, format: str = "auto", *, orientation: str = "auto",
 
 def save_predictions(path, predictions: np.ndarray, like: TraceSet, *, force: bool = False,
                      model: str = "") -> Path:
-    """Write predictions (expected spikes per frame) atomically.
+    """Write predictions (expected spikes per frame) of the recording ``like`` atomically.
 
-    The format follows the suffix: ``.csv`` gives Spikefinder layout (columns
-    are neurons, blank past each neuron's length), ``.npy`` a (n_neurons,
-    n_frames) array with NaN past each length, ``.h5``/``.hdf5`` a ``spikes``
-    dataset with ``neuron_ids`` and the frame rate as attribute ``fps``.
+    The format follows the suffix: ``.csv`` gives Spikefinder layout (columns are
+    neurons, blank past each neuron's length), ``.npy`` a (n_neurons, n_frames) array
+    (with a ``.json`` beside it: neuron ids and provenance), ``.h5``/``.hdf5`` a
+    ``spikes`` dataset with ``neuron_ids`` and the frame rate as attribute ``fps``,
+    ``.zarr`` the same as a Zarr group. (``spikeinfer predict`` writes more: see
+    :class:`PredictionWriter`.)
     """
-    path = Path(path)
     predictions = np.asarray(predictions, dtype=np.float64)
     if predictions.shape != like.traces.shape:
         raise InputError(f"{path}: predictions of shape {predictions.shape} do not match "
                          f"the traces' {like.traces.shape}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        text = format_spikefinder(predictions, like.lengths, like.neuron_ids)
-        write_atomically(path, lambda tmp: tmp.write_text(text), force)
-    elif suffix == ".npy":
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                np.save(fh, predictions)
-        write_atomically(path, write, force)
-    elif suffix in (".h5", ".hdf5"):
-        def write(tmp):
-            import h5py
+    writer = PredictionWriter(path, *predictions.shape, like.fps, like.neuron_ids, force=force,
+                              lengths=like.lengths)
+    writer.write_chunk((0, predictions.shape[0]), predictions)
+    return writer.close({"model": model, "input": like.source})
 
-            with h5py.File(tmp, "w") as fh:
-                fh.create_dataset("spikes", data=predictions, compression="gzip")
-                fh.create_dataset("neuron_ids", data=list(like.neuron_ids),
-                                  dtype=h5py.string_dtype())
-                fh.attrs.update(fps=like.fps, model=model, source=like.source,
-                                units="expected spikes per frame")
-        write_atomically(path, write, force)
-    else:
-        raise InputError(f"{path}: output must end in .csv, .npy, .h5 or .hdf5")
-    return path
+
+def sha256_of_input(path) -> str:
+    """The sha256 of a recording's file, or of the files of a folder (suite2p, Zarr) in
+    order of their names."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_of(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode())
+        digest.update(bytes.fromhex(sha256_of(file)))
+    return digest.hexdigest()
 
 
 def load_ground_truth(root, datasets: Sequence[str] | None = None) -> list[TraceSet]:

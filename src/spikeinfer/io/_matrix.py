@@ -11,6 +11,20 @@ from ..exceptions import InputError
 ORIENTATIONS = ("auto", "neurons-by-frames", "frames-by-neurons")
 
 
+def is_transposed(shape: tuple, orientation: str, where: str) -> bool:
+    """Whether a matrix of ``shape`` is frames x neurons (see :func:`orient_matrix`)."""
+    if orientation not in ORIENTATIONS:
+        raise InputError(f"{where}: orientation must be one of {', '.join(ORIENTATIONS)}")
+    if len(shape) != 2:
+        raise InputError(f"{where}: expected a 2-D matrix of traces, got shape {tuple(shape)}")
+    if orientation == "auto" and shape[0] >= shape[1]:
+        raise InputError(
+            f"{where}: ambiguous orientation ({shape[0]} rows x {shape[1]} columns); "
+            "spikeinfer expects neurons x frames, pass --orientation frames-by-neurons "
+            "or --orientation neurons-by-frames")
+    return orientation == "frames-by-neurons"
+
+
 def orient_matrix(x: np.ndarray, orientation: str, where: str) -> np.ndarray:
     """Return ``x`` as (n_neurons, n_frames).
 

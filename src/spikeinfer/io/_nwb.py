@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from pynwb import NWBHDF5IO
+from pynwb.ophys import DfOverF, Fluorescence
 
 from ..data import TraceSet
 from ..signals import check_fps
@@ -39,10 +41,6 @@ def read_nwb(path: Path, fps: float | None = None, series: str | None = None) ->
         If the file is not readable NWB, the series is missing or ambiguous,
         or the frame rate is unknown or contradicts ``fps``.
     """
-    # pynwb is slow to import; only pay for it when reading NWB.
-    from pynwb import NWBHDF5IO
-    from pynwb.ophys import DfOverF, Fluorescence
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
@@ -67,6 +65,11 @@ def read_nwb(path: Path, fps: float | None = None, series: str | None = None) ->
                  for container in ophys.data_interfaces.values()
                  if isinstance(container, (Fluorescence, DfOverF))
                  for name, s in container.roi_response_series.items()]
+        neuropil = None
+        if series is None:
+            layout = _suite2p_layout(found)
+            if layout is not None:
+                found, neuropil = [layout[0]], layout[1]
         label = [f"{c}/{n}" for c, n, _, _ in found]
         if series is not None:
             matches = [f for f, lab in zip(found, label) if series in (f[1], lab)]
@@ -97,6 +100,15 @@ def read_nwb(path: Path, fps: float | None = None, series: str | None = None) ->
         if data.ndim != 2:
             raise InputError(f"{where}: expected 2-D data (frames x ROIs), got shape {data.shape}")
         traces = data.T
+        if neuropil is not None:  # suite2p's layout: read as its folder is read
+            try:
+                fneu = np.asarray(neuropil.data[()], dtype=np.float64).T
+            except (OSError, TypeError, ValueError) as err:
+                raise InputError(f"{path}: neuropil data cannot be read ({err})") from None
+            if fneu.shape != traces.shape:
+                raise InputError(f"{path}: Neuropil of shape {fneu.shape} does not match "
+                                 f"Fluorescence {traces.shape}")
+            traces = traces - NEUROPIL_COEFFICIENT * fneu
 
         file_fps = None
         if rrs.rate is not None:
@@ -112,21 +124,47 @@ def read_nwb(path: Path, fps: float | None = None, series: str | None = None) ->
             raise InputError(f"{where}: --fps {fps:g} Hz disagrees with the file's "
                              f"{file_fps:g} Hz")
 
-        ids = None
-        indicator = ""
+        ids, indicator, table_rows = None, "", None
         rois = rrs.rois
+        keep = np.arange(traces.shape[0])
         if rois is not None:
             # the region holds row indices into the ROI table; its ids name the ROIs
             table_ids = np.asarray(rois.table.id.data[()])
             rows = np.asarray(rois.data[()], dtype=np.int64)
             if len(rows) == traces.shape[0] and np.all(rows < len(table_ids)):
-                ids = tuple(str(i) for i in table_ids[rows])
+                table_rows = rows
+                if neuropil is not None and "iscell" in rois.table.colnames:
+                    flags = np.asarray(rois.table["iscell"].data[()], dtype=np.float64)
+                    flags = flags if flags.ndim == 1 else flags[:, 0]
+                    keep = np.flatnonzero(flags[rows] > 0.5)
+                    if keep.size == 0:
+                        raise InputError(f"{path}: no ROI is marked as a cell (iscell)")
+                ids = tuple(str(i) for i in table_ids[rows[keep]])
             plane = getattr(rois.table, "imaging_plane", None)
             indicator = getattr(plane, "indicator", "") or ""
+        traces = traces[keep]
 
     meta = {"format": "nwb", "series": f"{container_name}/{series_name}",
-            "converted_to_dff": not is_dff}
+            "converted_to_dff": not is_dff, "suite2p_layout": neuropil is not None,
+            "roi_table_rows": None if table_rows is None else table_rows[keep].tolist()}
     if not is_dff:
         traces = compute_dff(traces, file_fps)
     return TraceSet(traces=traces, fps=file_fps, neuron_ids=ids, dataset=path.stem,
                     indicator=indicator, source=str(path), meta=meta)
+
+
+#: Fraction of the neuropil subtracted from suite2p's fluorescence (suite2p's own default).
+NEUROPIL_COEFFICIENT = 0.7
+
+
+def _suite2p_layout(found):
+    """The (container, series, is dF/F, series) of suite2p's raw fluorescence and its
+    Neuropil series, where a file is laid out as suite2p writes NWB (a Fluorescence
+    container with series "Fluorescence" and "Neuropil"); None otherwise."""
+    for container, name, is_dff, series in found:
+        if is_dff or name.lower() != "fluorescence":
+            continue
+        for other_container, other, _, neuropil in found:
+            if other_container == container and other.lower() == "neuropil":
+                return (container, name, is_dff, series), neuropil
+    return None

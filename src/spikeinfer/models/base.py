@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from tqdm.auto import tqdm
 
 from .. import __version__
+from ..calibration import calibrate
 from ..data import TraceSet
 from ..exceptions import DataWarning, InputError, NotFittedError
 from ..io import write_artifact
@@ -52,6 +53,29 @@ def check_traces(traces, fps, min_frames: int = 1):
     return x, fps
 
 
+def describe_training_range(data: Sequence[TraceSet],
+                            noise_levels: tuple[float, float] | None = None) -> dict:
+    """The range (1st-99th percentile over neurons; of recordings for the decay) of the
+    recording estimates of ``data`` (:func:`spikeinfer.calibration.calibrate`), the noise
+    range widened to ``noise_levels`` (added in training)."""
+    nu, amplitude, decay = [], [], []
+    for ts in data:
+        estimates = calibrate(ts.traces, ts.fps)
+        nu.extend(estimates.noise_level[np.isfinite(estimates.noise_level)])
+        amplitude.extend(estimates.amplitude[np.isfinite(estimates.amplitude)])
+        if np.isfinite(estimates.tau_decay_s):
+            decay.append(estimates.tau_decay_s)
+    out = {}
+    for key, values in (("noise_level", nu), ("amplitude", amplitude), ("tau_decay_s", decay)):
+        if values:
+            low, high = np.percentile(values, [1, 99])
+            out[key] = [float(low), float(high)]
+    if noise_levels and "noise_level" in out:
+        out["noise_level"] = [min(out["noise_level"][0], noise_levels[0]),
+                              max(out["noise_level"][1], noise_levels[1])]
+    return out
+
+
 def describe_training_data(data: Sequence[TraceSet]) -> list[dict]:
     """Per dataset: recordings, hours and frame rates (Hz), for a model card."""
     by_name: dict[str, dict] = {}
@@ -77,6 +101,12 @@ class ModelCard:
     supported_fps: tuple[float, float] | None = None
     training_data: list[dict] = field(default_factory=list)
     noise_range: tuple[float, float] | None = None
+    #: The recording estimates of the training data (``noise_level``, ``tau_decay_s``,
+    #: ``amplitude``: 1st-99th percentile), outside which outputs are flagged.
+    training_range: dict = field(default_factory=dict)
+    #: The model's measured error on counts (log standard deviation), which sets the
+    #: width of its intervals (:class:`spikeinfer.inference.CountError`).
+    count_error_log_sd: float | None = None
     pipeline: dict | None = None
     scores: dict = field(default_factory=dict)
     command: str = ""
@@ -218,6 +248,8 @@ class SpikeModel(BaseEstimator, ABC):
     def make_card(self, name: str, **fields) -> ModelCard:
         """This fitted model's card; ``fields`` (version, command, scores, notes,
         adaptation) are what the model cannot know itself."""
+        fields.setdefault("count_error_log_sd", getattr(self, "count_error_log_sd_", None))
+        fields.setdefault("training_range", getattr(self, "training_range_", {}) or {})
         return ModelCard(name=name, architecture=self.architecture,
                          training_data=list(getattr(self, "training_data_", [])),
                          supported_fps=self.supported_fps, package_version=__version__,
@@ -254,5 +286,13 @@ class SpikeModel(BaseEstimator, ABC):
             if not isinstance(value, int | float) or not np.isfinite(value):
                 raise InputError(f"learned value {key} = {value!r} is not a finite number")
             setattr(model, key, value)
-        model.training_data_ = document.get("card", {}).get("training_data", [])
+        model.read_card(document.get("card", {}))
         return model
+
+    def read_card(self, card: dict) -> None:
+        """Keep what a loaded model's card tells about it (its training data and range,
+        its count error) and the card itself as ``card_``."""
+        self.card_ = card
+        self.training_data_ = card.get("training_data", [])
+        self.training_range_ = card.get("training_range") or {}
+        self.count_error_log_sd_ = card.get("count_error_log_sd")

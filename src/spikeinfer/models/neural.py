@@ -33,7 +33,7 @@ from ..training import (
     neuron_name,
     simulate_twins,
 )
-from .base import SpikeModel, describe_training_data
+from .base import SpikeModel, describe_training_data, describe_training_range
 
 #: Settings each section of a network's hyper-parameters holds (flat names, as in
 #: ``--param NAME=VALUE`` and :data:`spikeinfer.models.RECIPES`, map to them).
@@ -216,7 +216,9 @@ class NeuralModel(SpikeModel):
         self.training_ = {"best_step": result.best_step, "seconds": round(result.seconds, 1),
                           "validation_corr": result.best_score, "history": result.history}
         self.network_config_ = asdict(self.net_.config)
-        self.training_data_ = describe_training_data(data)
+        if not warm:
+            self.training_data_ = describe_training_data(data)
+            self.training_range_ = describe_training_range(data, augmentation.noise_levels)
         return self
 
     def train_step(self, batch, optimizer, loss_fn, bin_frames: int) -> float:
@@ -371,7 +373,7 @@ class NeuralModel(SpikeModel):
         if not (np.isfinite(model.output_scale_) and model.output_scale_ > 0):
             raise InputError(f"output_scale_ = {model.output_scale_!r} is not a positive number")
         model.network_config_ = state.get("network_config_", {})
-        model.training_data_ = document.get("card", {}).get("training_data", [])
+        model.read_card(document.get("card", {}))
         if weights is None:
             raise InputError("a network needs its weights.safetensors")
         model.net_ = model._build(len(model.dataset_names_))

@@ -15,7 +15,7 @@ from ..data import TraceSet
 from ..exceptions import DataWarning, InputError
 from ..signals import binned_correlation, finite_runs
 from ..validation import NON_NEGATIVE, POSITIVE
-from .base import SpikeModel, describe_training_data
+from .base import SpikeModel, describe_training_data, describe_training_range
 
 
 class OasisModel(SpikeModel):
@@ -130,6 +130,7 @@ class OasisModel(SpikeModel):
         self.delay_s_ = _best_delay(corr_by_dataset)
         self.n_training_neurons_ = len(ratios)
         self.training_data_ = describe_training_data(data)
+        self.training_range_ = describe_training_range(data)
         return self
 
 

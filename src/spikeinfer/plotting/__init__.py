@@ -2,6 +2,6 @@
 (seed 001). Each is a matplotlib ``Figure`` made without pyplot and written atomically."""
 
 from ._figure import new_figure, save_figure
-from .predictions import plot_prediction
+from .predictions import plot_prediction, plot_recording
 
-__all__ = ["new_figure", "plot_prediction", "save_figure"]
+__all__ = ["new_figure", "plot_prediction", "plot_recording", "save_figure"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import TraceSet
+from ..exceptions import InputError
 from ._figure import new_figure, save_figure
 
 
@@ -36,4 +37,70 @@ def plot_prediction(ts: TraceSet, prediction: np.ndarray, path, n_neurons: int =
         fig.suptitle(title)
     fig.tight_layout()
     axes[-1, 0].set_xlim(0, min(window_s, ts.n_frames / ts.fps))
+    return save_figure(fig, Path(path), force=force)
+
+
+def plot_recording(prediction: dict, path, traces: TraceSet | None = None,
+                   neurons=None, start_s: float = 0.0, duration_s: float = 60.0,
+                   force: bool = False) -> Path:
+    """A prediction (:func:`spikeinfer.io.read_prediction`) drawn: for each of ``neurons``
+    (default: the first three), its trace (when ``traces`` are given), inferred spikes
+    per frame with the interval band where there is one, and spike times, with the true
+    spikes beside them for a recording with ground truth; then a raster of every
+    neuron's spike times and the population rate. PNG, SVG or PDF after the suffix."""
+    spikes, fps = prediction["spikes"], prediction["fps"]
+    n = spikes.shape[0]
+    neurons = list(range(min(n, 3))) if neurons is None else list(neurons)
+    bad = [i for i in neurons if not 0 <= i < n]
+    if bad:
+        raise InputError(f"neurons {bad} are not in the prediction's 0-{n - 1}")
+    first = max(0, int(start_s * fps))
+    last = min(spikes.shape[1], first + max(1, int(duration_s * fps)))
+    window = slice(first, last)
+    time = np.arange(first, last) / fps
+    truth = traces.spike_counts() if traces is not None and traces.has_ground_truth else None
+    times = prediction.get("spike_times")
+    fig, axes = new_figure(len(neurons) + 2, 1, figsize=(10, 1.9 * (len(neurons) + 2)),
+                           sharex=True, squeeze=False)
+    legend = []
+    for ax, i in zip(axes[:len(neurons), 0], neurons):
+        ax.set_ylabel(f"neuron {prediction['neuron_ids'][i]}", fontsize=8)
+        rate_ax = ax
+        if traces is not None:
+            ax.plot(time, traces.traces[i, window], color="tab:green", lw=0.7, label="dF/F")
+            rate_ax = ax.twinx()
+        if prediction.get("lower") is not None:
+            rate_ax.fill_between(time, prediction["lower"][i, window],
+                                 prediction["upper"][i, window], color="tab:blue", alpha=0.2,
+                                 lw=0, step="mid", label="90% interval")
+        rate_ax.plot(time, spikes[i, window], color="tab:blue", lw=0.8, label="spikes/frame")
+        rate_ax.set_ylabel("spikes / frame", color="tab:blue", fontsize=8)
+        if times is not None:
+            mine = times[i][(times[i] >= time[0]) & (times[i] <= time[-1])]
+            rate_ax.plot(mine, np.full(mine.size, -0.05 * max(spikes[i, window].max(), 1e-3)),
+                         "|", color="tab:blue", ms=8, label="inferred spikes")
+        if truth is not None:
+            frames = np.flatnonzero(truth[i, window] > 0)
+            rate_ax.plot(time[frames], np.full(frames.size, -0.15 * max(spikes[i, window].max(),
+                                                                        1e-3)),
+                         "|", color="black", ms=8, label="true spikes")
+        if not legend:
+            legend = [h for a in {ax, rate_ax} for h in a.get_legend_handles_labels()[0]]
+        quality = prediction.get("quality") or []
+        if i < len(quality) and quality[i]:
+            ax.set_title(f"flagged: {quality[i]}", fontsize=7, loc="left", color="tab:red")
+    axes[0, 0].legend(handles=legend, loc="upper left", fontsize=7, ncol=len(legend))
+    raster = axes[len(neurons), 0]
+    if times is not None:
+        raster.eventplot([t[(t >= time[0]) & (t <= time[-1])] for t in times], lw=0.6,
+                         color="k")
+    else:
+        raster.imshow(spikes[:, window], aspect="auto", cmap="Greys", origin="lower",
+                      extent=(time[0], time[-1], -0.5, n - 0.5), interpolation="nearest")
+    raster.set_ylabel("neuron", fontsize=8)
+    population = axes[len(neurons) + 1, 0]
+    population.plot(time, np.nansum(spikes[:, window], axis=0) * fps, color="k", lw=0.8)
+    population.set_ylabel("population\n(spikes/s)", fontsize=8)
+    population.set_xlabel("time (s)")
+    fig.tight_layout()
     return save_figure(fig, Path(path), force=force)

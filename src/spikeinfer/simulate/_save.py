@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from ..data import TraceSet
 from ..exceptions import InputError
+from ..io import SPIKEFINDER_FPS, format_spikefinder, write_atomically
 
 SIMULATION_FORMATS = ("auto", "spikefinder", "npy", "h5")
 
@@ -61,8 +63,6 @@ def save_simulation(path, recording: TraceSet, format: str = "auto", *,
     ground-truth file, the exact spike times (``spike_times`` concatenated,
     ``spike_offsets`` where each neuron's start).
     """
-    # io imports preprocess, which imports this package: import it when first needed.
-    from ..io import SPIKEFINDER_FPS, format_spikefinder, write_atomically
 
     format, traces_path, truth_path = simulation_paths(path, format)
     if format == "spikefinder" and recording.fps != SPIKEFINDER_FPS:
@@ -90,8 +90,6 @@ def save_simulation(path, recording: TraceSet, format: str = "auto", *,
             with open(tmp, "wb") as fh:
                 np.save(fh, recording.traces)
     else:
-        import h5py
-
         def write_truth(tmp):
             with h5py.File(tmp, "w") as fh:
                 fh.create_dataset("spikes", data=counts, compression="gzip")

@@ -1,0 +1,109 @@
+"""Recordings read a few rows at a time: a :class:`TraceSource` over anything sliceable (an
+array in memory, a memory-mapped ``.npy``, an HDF5 or Zarr dataset), so that a recording
+larger than memory is predicted chunk by chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from numpy.lib import format as npy_format
+
+from ..data import TraceSet
+from ..exceptions import InputError
+from ..signals import check_fps
+
+#: Largest matrix (bytes, float64) read whole into memory; larger ones are read by rows.
+IN_MEMORY_LIMIT = 2 ** 30
+
+
+class TraceSource:
+    """Rows (neurons) of a recording, read when asked.
+
+    Parameters
+    ----------
+    array : array-like of shape (n_neurons, n_frames), or (n_frames, n_neurons) with
+        ``transposed``
+        Anything with ``shape`` and slicing: ndarray, memory map, h5py or zarr dataset.
+    fps : float
+    transform : callable, default=None
+        Applied to every block of rows read (e.g. raw fluorescence to dF/F).
+    neuron_ids, source, dataset, indicator, meta : as for :class:`~spikeinfer.TraceSet`.
+    """
+
+    def __init__(self, array, fps: float, *, transposed: bool = False,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                 neuron_ids=None, source: str = "", dataset: str = "", indicator: str = "",
+                 meta: dict | None = None):
+        if len(array.shape) != 2:
+            raise InputError(f"{source}: expected a 2-D matrix of traces, got shape {array.shape}")
+        if np.dtype(array.dtype).kind not in "biuf":
+            raise InputError(f"{source}: expected numbers, got dtype {array.dtype}")
+        self.array = array
+        self.transposed = transposed
+        self.fps = check_fps(fps, f"{source}: " if source else "")
+        self.transform = transform
+        n = self.n_neurons
+        self.neuron_ids = tuple(str(i) for i in (neuron_ids if neuron_ids is not None
+                                                  else range(n)))
+        if len(self.neuron_ids) != n:
+            raise InputError(f"{source}: {len(self.neuron_ids)} neuron ids for {n} traces")
+        self.source, self.dataset, self.indicator = source, dataset, indicator
+        self.meta = dict(meta or {})
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.array.shape[1 if self.transposed else 0])
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.array.shape[0 if self.transposed else 1])
+
+    def read_rows(self, rows) -> np.ndarray:
+        """Rows (a slice, or sorted indices) as an (n, n_frames) float array: float32 input
+        stays float32, anything else becomes float64."""
+        block = self.array[:, rows] if self.transposed else self.array[rows]
+        block = np.asarray(block)
+        block = block.T if self.transposed else block
+        block = block.astype(np.float32 if block.dtype == np.float32 else np.float64)
+        return self.transform(block) if self.transform is not None else block
+
+    def traceset(self) -> TraceSet:
+        """The whole recording in memory."""
+        return TraceSet(self.read_rows(slice(None)), self.fps, neuron_ids=self.neuron_ids,
+                        dataset=self.dataset, indicator=self.indicator, source=self.source,
+                        meta=self.meta)
+
+    @classmethod
+    def from_traceset(cls, ts: TraceSet) -> TraceSource:
+        return cls(ts.traces, ts.fps, neuron_ids=ts.neuron_ids, source=ts.source,
+                   dataset=ts.dataset, indicator=ts.indicator, meta=ts.meta)
+
+
+def open_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` file as a read-only memory map, after checking that its header's shape
+    fits in the file (a header claiming more is refused, not allocated)."""
+    try:
+        with open(path, "rb") as fh:
+            version = npy_format.read_magic(fh)
+            read_header = (npy_format.read_array_header_1_0 if version == (1, 0)
+                           else npy_format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(fh)
+            offset = fh.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as err:
+        raise InputError(f"{path}: not a readable .npy file ({err})") from None
+    if dtype.hasobject:
+        raise InputError(f"{path}: holds pickled objects, which are not loaded")
+    expected = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    size = path.stat().st_size - offset
+    if expected > size:
+        raise InputError(f"{path}: not a readable .npy file: its header claims {shape} of "
+                         f"{dtype} ({expected:,} bytes) but it holds {size:,} (truncated or "
+                         "damaged)")
+    if dtype.kind not in "biuf":
+        raise InputError(f"{path}: expected numbers, got dtype {dtype}")
+    if expected == 0:
+        return np.zeros(shape, dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
+                     order="F" if fortran else "C")
