@@ -65,9 +65,21 @@ def test_a_recording_split_in_time_gives_the_same_estimates():
 
 
 def test_noise_alone_gives_no_confident_amplitude():
-    y = prepare_trace(np.random.default_rng(0).normal(0, 0.05, 18_000), 30.0)
+    noise = np.random.default_rng(0).normal(0, 0.05, (4, 18_000))
+    estimates = calibrate(noise, 30.0)
+    assert estimates.n_confident == 0
+    assert np.all(estimates.n_events < 30)  # the noise threshold keeps out what noise makes
+
+
+def test_fit_amplitude_finds_the_quantum_of_clean_events():
+    rng = np.random.default_rng(3)
+    spikes = np.zeros(30 * 600)
+    spikes[rng.choice(spikes.size, 150, replace=False)] = rng.choice([1, 1, 1, 2, 3], 150)
+    trace = np.convolve(spikes, 0.4 * np.exp(-np.arange(90) / 15.0))[:spikes.size]
+    y = prepare_trace(trace + rng.normal(0, 0.02, trace.size), 30.0)
     fit = fit_amplitude(y, noise_std(y), 0.5)
-    assert not (np.isfinite(fit.amplitude) and fit.log_width < 1.0 and fit.n_events > 50)
+    assert fit.amplitude == pytest.approx(0.4, rel=0.15)
+    assert fit.log_width < 1.0 and fit.n_events > 100
 
 
 def test_pooling_shrinks_each_neuron_toward_the_recording():

@@ -173,13 +173,18 @@ def test_suite2p_no_cells(tmp_path):
 # --- NWB ---------------------------------------------------------------------
 
 def _nwb_file(path, containers=(("Fluorescence", "RoiResponseSeries"),), n_rois=4,
-              rate=30.0, timestamps=None, roi_ids=(10, 11, 12, 13)):
-    """Write an NWB file with one ROI table and RoiResponseSeries of data (frames, ROIs)."""
+              rate=30.0, timestamps=None, roi_ids=(10, 11, 12, 13), complete=False):
+    """Write an NWB file with one ROI table and RoiResponseSeries of data (frames, ROIs);
+    ``complete`` adds the subject and metadata a shared file should have."""
     from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.file import Subject
     from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
 
+    extra = {"subject": Subject(subject_id="m1", species="Mus musculus", sex="F", age="P60D"),
+             "experimenter": ["Doe, Jane"], "institution": "Lab",
+             "experiment_description": "two-photon imaging"} if complete else {}
     nwb = NWBFile(session_description="test", identifier="test",
-                  session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))
+                  session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc), **extra)
     device = nwb.create_device(name="Microscope")
     channel = OpticalChannel(name="OpticalChannel", description="green", emission_lambda=510.0)
     plane = nwb.create_imaging_plane(

@@ -83,6 +83,7 @@ def test_conv16_unknown_dataset_uses_the_uniform_code():
 
 
 def test_noise_units_ignore_the_trace_scale_and_the_default_reads_them():
+    torch.manual_seed(0)
     x = torch.randn(2, 1, 500).cumsum(-1) * 0.1 + torch.randn(2, 1, 500) * 0.02
     torch.testing.assert_close(noise_units(7.0 * x), noise_units(x))
     assert DefaultNet(DefaultConfig()).stem.in_channels == 3  # trace, difference, noise units

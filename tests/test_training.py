@@ -349,7 +349,7 @@ def test_early_stopping_keeps_the_best_weights_and_stops_after_patience():
     seen = {}
 
     def evaluate():
-        seen[len(seen)] = float(net.w)
+        seen[len(seen)] = float(net.w.detach())
         return next(scores)
 
     trainer = Trainer(_quadratic_step(net, optimizer, [0.0] * 100), 100,

@@ -141,8 +141,6 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                     if session.name.startswith("plane") else target / f"{session.stem}.spikes.h5"
             if session.exists() and target.resolve() == session.resolve():
                 raise SpikeinferError(f"{target}: is the input; choose another output")
-            if session_fmt == "spikefinder" and target.suffix.lower() != ".csv":
-                raise SpikeinferError(f"{target}: Spikefinder input gives Spikefinder CSV; use .csv")
             source = open_traces(session, session_fmt, fps, orientation=orientation,
                                  dataset=dataset, input_kind=input_kind)
             session_model = _adapted(model, source, model_name, data_dir) if adapt else model

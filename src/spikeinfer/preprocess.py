@@ -119,8 +119,8 @@ INPUT_KINDS = ("auto", "dff", "raw", "percent")
 
 
 def detect_input_kind(sample: np.ndarray, fps: float) -> tuple[str, str]:
-    """What rows of traces hold, and why: ``"raw"`` fluorescence (a baseline far above
-    its noise), dF/F in ``"percent"`` (a baseline near zero with noise of more than
+    """What rows of traces hold, and why: ``"raw"`` fluorescence (a baseline above 1 and
+    far above its noise; F/F0 too, which converts to the same dF/F), dF/F in ``"percent"`` (a baseline near zero with noise of more than
     0.5, implausible as a fraction), or ``"dff"``.
 
     Decided on the median over rows of the running baseline (8th percentile over 60 s)
@@ -133,7 +133,7 @@ def detect_input_kind(sample: np.ndarray, fps: float) -> tuple[str, str]:
         return "dff", "no usable trace to tell"
     baseline = float(np.median([np.median(compute_baseline(r, fps)[0]) for r in rows]))
     noise = float(np.median([noise_std(r) for r in rows]))
-    if baseline > 20 * noise and baseline > 1.0:
+    if baseline > 5 * noise and baseline > 1.0:  # F, or F/F0 (whose baseline is 1)
         return "raw", (f"its baseline ({baseline:.3g}) is {baseline / max(noise, 1e-12):.0f} "
                        "times its noise: raw fluorescence")
     if abs(baseline) < 5 * noise and noise > 0.5:

@@ -106,7 +106,7 @@ def read_cascade_dataset(folder: Path) -> list[TraceSet]:
 def _read_records(path: Path) -> list:
     try:
         content = scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False)
-    except (ValueError, TypeError, OSError, NotImplementedError) as err:
+    except Exception as err:  # a damaged .mat fails in many ways inside scipy (zlib, struct...)
         warnings.warn(f"{path}: not a readable .mat file ({err}); skipped", DataWarning,
                       stacklevel=3)
         return []

@@ -11,27 +11,12 @@ import numpy as np
 from ..exceptions import InputError
 from ..signals import check_fps
 from ._matrix import is_transposed
-from ._source import TraceSource
+from ._source import GuardedArray, TraceSource
 
 # Attribute names taken as the frame rate in Hz, in order of preference (``fr``: CaImAn).
 _FPS_ATTRS = ("fps", "frame_rate", "fs", "fr")
 # Datasets preferred when a file holds several matrices: CaImAn's dF/F.
 _PREFERRED = ("/estimates/F_dff",)
-
-
-class _Rows:
-    """An HDF5 dataset read through its own error handling (damaged chunks, missing
-    filters give InputError naming the file, not h5py's exceptions)."""
-
-    def __init__(self, dataset: h5py.Dataset, where: str):
-        self.dataset, self.where = dataset, where
-        self.shape, self.dtype = dataset.shape, dataset.dtype
-
-    def __getitem__(self, index):
-        try:
-            return self.dataset[index]
-        except (OSError, TypeError, ValueError, KeyError) as err:
-            raise InputError(f"{self.where}: cannot be read ({err})") from None
 
 
 def open_hdf5(path: Path, fps: float | None = None, dataset: str | None = None,
@@ -62,7 +47,7 @@ def open_hdf5(path: Path, fps: float | None = None, dataset: str | None = None,
         raise InputError(f"{path}: file not found")
     try:
         fh = h5py.File(path, "r")
-    except (OSError, ValueError) as err:
+    except Exception as err:  # not HDF5, or damaged beyond opening
         raise InputError(f"{path}: not a readable HDF5 file ({err})") from None
     try:
         candidates = []  # 2-D numeric datasets; 1-D, boolean or text ones are not traces
@@ -91,12 +76,16 @@ def open_hdf5(path: Path, fps: float | None = None, dataset: str | None = None,
         fps = check_fps(fps, f"{path}: {fps_source}: ")
         transposed = is_transposed(ds.shape, orientation, where)
         # CaImAn stores neurons x frames; its files need no orientation when unambiguous
-        return TraceSource(_Rows(ds, where), fps, transposed=transposed, dataset=path.stem,
+        return TraceSource(GuardedArray(ds, where), fps, transposed=transposed, dataset=path.stem,
                            source=str(path), meta={"format": "hdf5", "dataset": ds.name,
                                                    "fps_source": fps_source, "file": fh})
-    except Exception:
+    except InputError:
         fh.close()
         raise
+    except Exception as err:  # a damaged file fails in many ways inside HDF5
+        fh.close()
+        raise InputError(f"{path}: not a readable HDF5 file ({type(err).__name__}: {err})"
+                         ) from None
 
 
 def read_hdf5(path: Path, fps: float | None = None, dataset: str | None = None,

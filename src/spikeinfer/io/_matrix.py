@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import InputError
+from ._source import open_npy
 
 ORIENTATIONS = ("auto", "neurons-by-frames", "frames-by-neurons")
 
@@ -52,15 +53,9 @@ def orient_matrix(x: np.ndarray, orientation: str, where: str) -> np.ndarray:
 
 
 def read_npy(path: Path) -> np.ndarray:
-    """A numeric array from a .npy file; pickled objects are refused."""
-    try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err):
-            raise InputError(f"{path}: holds pickled objects, which are not loaded") from None
-        raise InputError(f"{path}: not a readable .npy file ({err})") from None
-    except (OSError, EOFError) as err:
-        raise InputError(f"{path}: not a readable .npy file ({err})") from None
+    """A numeric array from a .npy file, read whole; pickled objects, damaged headers and
+    headers claiming more than the file holds are refused (:func:`open_npy`)."""
+    return np.array(open_npy(Path(path)))
 
 
 def read_csv_matrix(path: Path, header: bool | None = None) -> np.ndarray:

@@ -41,8 +41,6 @@ def check_output_path(path: Path, force: bool = False) -> Path:
         raise InputError(f"{path}: folder {path.parent} does not exist")
     if path.exists() and not force:
         raise InputError(f"{path}: already exists; pass --force to overwrite")
-    if not os.access(path.parent, os.W_OK):
-        raise InputError(f"{path}: folder {path.parent} is not writable")
     return path
 
 
@@ -84,9 +82,17 @@ class PredictionWriter:
         if self.suffix == ".nwb" and nwb_input is None:
             raise InputError(f"{self.path}: NWB output needs an NWB input (it is written "
                              "into a copy of it)")
-        layers = 3 if uncertainty else 1
-        check_free_space(self.path, n_neurons * n_frames * 4 * layers)
-        self._temporary = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
+        try:
+            self._temporary = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.",
+                                                    dir=self.path.parent))
+        except OSError as err:
+            raise InputError(f"{self.path}: folder {self.path.parent} is not writable "
+                             f"({err.strerror or err})") from None
+        try:
+            check_free_space(self.path, n_neurons * n_frames * 4 * (3 if uncertainty else 1))
+        except InputError:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            raise
         self._times: list[np.ndarray] = []
         self._estimates: dict[str, list] = {}
         self._quality: list[str] = []

@@ -18,6 +18,22 @@ from ..signals import check_fps
 IN_MEMORY_LIMIT = 2 ** 30
 
 
+class GuardedArray:
+    """An array on disk (HDF5, Zarr) whose reads fail with InputError naming it: damaged
+    chunks and missing filters fail in many ways inside those libraries."""
+
+    def __init__(self, array, where: str):
+        self.array, self.where = array, where
+        self.shape, self.dtype = array.shape, array.dtype
+
+    def __getitem__(self, index):
+        try:
+            return self.array[index]
+        except Exception as err:  # the library's own error, whatever its type
+            raise InputError(f"{self.where}: cannot be read ({type(err).__name__}: {err})"
+                             ) from None
+
+
 class TraceSource:
     """Rows (neurons) of a recording, read when asked.
 
@@ -91,8 +107,9 @@ def open_npy(path: Path) -> np.ndarray:
                            else npy_format.read_array_header_2_0)
             shape, fortran, dtype = read_header(fh)
             offset = fh.tell()
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as err:
-        raise InputError(f"{path}: not a readable .npy file ({err})") from None
+    except Exception as err:  # numpy's header parser fails in many ways on damaged bytes
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"{path}: not a readable .npy file ({message})") from None
     if dtype.hasobject:
         raise InputError(f"{path}: holds pickled objects, which are not loaded")
     expected = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize

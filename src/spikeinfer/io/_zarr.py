@@ -10,7 +10,7 @@ import zarr
 from ..exceptions import InputError
 from ..signals import check_fps
 from ._matrix import is_transposed
-from ._source import TraceSource
+from ._source import GuardedArray, TraceSource
 
 
 def open_zarr(path: Path, fps: float | None = None, orientation: str = "auto") -> TraceSource:
@@ -21,11 +21,14 @@ def open_zarr(path: Path, fps: float | None = None, orientation: str = "auto") -
         raise InputError(f"{path}: not a readable Zarr array ({type(err).__name__}: {err})"
                          ) from None
     if fps is None:
-        fps = array.attrs.get("fps")
+        try:
+            fps = array.attrs.get("fps")
+        except Exception as err:  # damaged attributes
+            raise InputError(f"{path}: unreadable attributes ({err})") from None
         if fps is None:
             raise InputError(f"{path}: no frame rate; pass --fps")
     fps = check_fps(np.asarray(fps).item() if np.size(fps) == 1 else fps, f"{path}: ")
     if array.ndim != 2:
         raise InputError(f"{path}: expected a 2-D matrix of traces, got shape {array.shape}")
-    return TraceSource(array, fps, transposed=is_transposed(array.shape, orientation, str(path)),
+    return TraceSource(GuardedArray(array, str(path)), fps, transposed=is_transposed(array.shape, orientation, str(path)),
                        source=str(path), dataset=Path(path).stem, meta={"format": "zarr"})

@@ -1,0 +1,188 @@
+"""Spike times and intervals on held-out datasets of the cross-validation.
+
+Each dataset is predicted by the fold model that never saw it (``--models``: folders
+``default-foldK`` written by ``spikeinfer benchmark cv --save-models``), natively and at
+30 Hz with noise nu = 4. Then:
+
+- spike times: F1 of the inferred spikes against the true ones, matched one to one within
+  +-50 ms and +-100 ms, and the error of the count per second (mean |inferred - true| over
+  1 s bins, per true spike), for ``place_spikes`` (spikeinfer), rounding each frame's
+  expected count, and OASIS's deconvolution thresholded (an OASIS model fitted on the same
+  training folds; a spike per frame above half its spike size, several where above 1.5,
+  2.5, ...);
+- intervals: the 90% interval of counts in 100 ms and 1 s bins (``CountError``): its
+  ``log_sd`` fitted on the held-out predictions of the other four folds (so every dataset
+  is scored with a width chosen without it), the coverage of the true count per dataset
+  and the mean width.
+
+    python benchmarks/outputs.py --data ../shared/data --models benchmarks/results/cv-models \\
+        --json benchmarks/results/outputs.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize
+
+from spikeinfer.evaluation.groundtruth import degrade
+from spikeinfer.inference import CountError, count_interval, place_spikes
+from spikeinfer.io import cv_folds, load_ground_truth, write_atomically
+from spikeinfer.models import OasisModel, load_model
+
+CONDITIONS = {"native": (None, None), "30Hz_nu4": (30.0, 4.0)}
+BINS_S = (0.1, 1.0)
+
+
+def match_f1(inferred: np.ndarray, true: np.ndarray, tolerance_s: float) -> tuple[int, int, int]:
+    """(hits, inferred, true): spikes matched one to one within ``tolerance_s``, greedily
+    in time order (both sorted)."""
+    i = j = hits = 0
+    while i < len(inferred) and j < len(true):
+        d = inferred[i] - true[j]
+        if abs(d) <= tolerance_s:
+            hits, i, j = hits + 1, i + 1, j + 1
+        elif d < 0:
+            i += 1
+        else:
+            j += 1
+    return hits, len(inferred), len(true)
+
+
+def oasis_spikes(model: OasisModel, trace: np.ndarray, fps: float) -> np.ndarray:
+    """OASIS's deconvolved signal in spikes, thresholded at half a spike and rounded."""
+    out = np.zeros(len(trace))
+    finite = np.isfinite(trace)
+    if finite.sum() > model.min_frames:
+        signal = model.deconvolve(np.where(finite, trace, np.nanmedian(trace)), fps)
+        out = np.floor(np.maximum(signal / model.spike_amplitude_dff_, 0) + 0.5)
+    return np.repeat(np.arange(len(out)), out.astype(int)) / fps
+
+
+def binned(x: np.ndarray, frames: int) -> np.ndarray:
+    n = len(x) // frames
+    return x[:n * frames].reshape(n, frames).sum(axis=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--models", default="benchmarks/results/cv-models")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    data = load_ground_truth(args.data)
+    folds = cv_folds()
+    rows = {}  # (dataset, condition) -> accumulators
+    samples = {c: {b: [] for b in BINS_S} for c in CONDITIONS}  # for fitting log_sd
+    for k, held_out in enumerate(folds):
+        folder = Path(args.models) / f"default-fold{k}"
+        if not (folder / "model.json").exists():
+            print(f"fold {k}: no model at {folder}; skipped")
+            continue
+        model = load_model(folder)
+        oasis = OasisModel().fit([ts for ts in data if ts.dataset not in held_out])
+        for i, ts in enumerate(t for t in data if t.dataset in held_out):
+            for condition, (fps, nu) in CONDITIONS.items():
+                rec = degrade(ts, fps, nu, random_state=i)
+                expected = model.predict(rec.traces, rec.fps)
+                truth = rec.spike_counts()
+                entry = rows.setdefault((rec.dataset, condition), {
+                    "f1": {m: np.zeros((2, 3)) for m in ("spikeinfer", "rounding", "oasis")},
+                    "count_error": {m: [0.0, 0.0] for m in ("spikeinfer", "rounding", "oasis")},
+                    "fold": k, "bins": {b: [] for b in BINS_S}})
+                for row, e, t, spikes in zip(rec.traces, expected, truth, rec.spike_times):
+                    keep = np.isfinite(e) & np.isfinite(t)
+                    if keep.sum() < rec.fps * 10:
+                        continue
+                    e0, t0 = np.where(keep, e, 0.0), np.where(keep, t, 0.0)
+                    inferred = {"spikeinfer": place_spikes(e0, rec.fps),
+                                "rounding": np.repeat(np.arange(len(e0)),
+                                                      np.rint(e0).astype(int)) / rec.fps,
+                                "oasis": oasis_spikes(oasis, row, rec.fps)}
+                    true_times = np.sort(spikes[(spikes >= 0) & (spikes < len(e0) / rec.fps)])
+                    per_second = max(1, int(round(rec.fps)))
+                    for method, times in inferred.items():
+                        for j, tol in enumerate((0.05, 0.1)):
+                            entry["f1"][method][j] += match_f1(np.sort(times), true_times, tol)
+                        counts = np.bincount(np.clip((times * rec.fps + 0.5).astype(int), 0,
+                                                     len(e0) - 1), minlength=len(e0))
+                        entry["count_error"][method][0] += np.abs(
+                            binned(counts, per_second) - binned(t0, per_second)).sum()
+                        entry["count_error"][method][1] += t0.sum()
+                    for b in BINS_S:
+                        frames = max(1, int(round(b * rec.fps)))
+                        mu, n = binned(e0, frames), binned(t0, frames)
+                        entry["bins"][b].append((mu, n))
+                        samples[condition][b].append((k, mu, n))
+            print(f"fold {k}: {ts.dataset} done", flush=True)
+    # log_sd for each fold left out: fitted on the other folds' bins, both bin sizes
+    def coverage(log_sd, pairs):
+        error = CountError(log_sd)
+        hit = total = 0
+        for mu, n in pairs:
+            low, high = count_interval(mu, error)
+            hit += int(((n >= low) & (n <= high)).sum())
+            total += len(n)
+        return hit / max(total, 1)
+
+    fitted = {}
+    for condition in CONDITIONS:
+        for k in range(len(folds)):
+            others = [(mu, n) for b in BINS_S for f, mu, n in samples[condition][b] if f != k]
+            if not others:
+                continue
+            result = optimize.minimize_scalar(lambda s: (coverage(s, others) - 0.9) ** 2,
+                                              bounds=(0.01, 3.0), method="bounded",
+                                              options={"xatol": 0.01})
+            fitted[(condition, k)] = float(result.x)
+    table = []
+    for (dataset, condition), entry in sorted(rows.items()):
+        out = {"dataset": dataset, "condition": condition}
+        for method, acc in entry["f1"].items():
+            for j, tol in enumerate((50, 100)):
+                hits, n_inferred, n_true = acc[j]
+                out[f"f1_{tol}ms_{method}"] = float(2 * hits / max(n_inferred + n_true, 1))
+            err, n = entry["count_error"][method]
+            out[f"count_error_{method}"] = float(err / n) if n else None
+        log_sd = fitted.get((condition, entry["fold"]))
+        for b in BINS_S:
+            if log_sd is None:
+                continue
+            out[f"coverage_{b:g}s"] = coverage(log_sd, entry["bins"][b])
+            widths = [np.nanmean(high - low) for mu, n in entry["bins"][b]
+                      for low, high in [count_interval(mu, CountError(log_sd))]]
+            out[f"width_{b:g}s"] = float(np.mean(widths)) if widths else None
+        out["log_sd"] = log_sd
+        table.append(out)
+    all_pairs = {c: [(mu, n) for b in BINS_S for _, mu, n in samples[c][b]] for c in CONDITIONS}
+    overall = {}
+    for condition in CONDITIONS:
+        if all_pairs[condition]:
+            result = optimize.minimize_scalar(
+                lambda s: (coverage(s, all_pairs[condition]) - 0.9) ** 2, bounds=(0.01, 3.0),
+                method="bounded", options={"xatol": 0.01})
+            overall[condition] = float(result.x)
+    print(json.dumps({"log_sd_all_folds": overall}, indent=1))
+    for condition in CONDITIONS:
+        mine = [r for r in table if r["condition"] == condition]
+        print(f"\n{condition}: {len(mine)} datasets")
+        for key in ("f1_50ms_spikeinfer", "f1_50ms_rounding", "f1_50ms_oasis",
+                    "f1_100ms_spikeinfer", "f1_100ms_rounding", "f1_100ms_oasis",
+                    "count_error_spikeinfer", "count_error_rounding", "count_error_oasis",
+                    "coverage_0.1s", "coverage_1s", "width_0.1s", "width_1s"):
+            values = [r[key] for r in mine if r.get(key) is not None]
+            print(f"  {key:<26} mean {np.mean(values):.3f}" + (
+                f"  datasets in 0.85-0.95: {sum(0.85 <= v <= 0.95 for v in values)}/{len(values)}"
+                if key.startswith("coverage") else ""))
+    if args.json:
+        text = json.dumps({"log_sd_all_folds": overall, "datasets": table}, indent=1)
+        write_atomically(Path(args.json), lambda tmp: tmp.write_text(text + "\n"), force=True)
+
+
+if __name__ == "__main__":
+    main()
