@@ -7,11 +7,15 @@ the other folds' datasets (the generic model), and an embedding fitted on those 
 datasets (statistical embedding: the predictive one takes too long per fold). Each
 held-out dataset, at its native rate and at 30 Hz with noise nu = 4, is then placed in
 the embedding, and the generic model fine-tuned on its ``k`` nearest training datasets
-with noise matched to the recording (:func:`spikeinfer.models.adapt.adapt_model`), as
-``spikeinfer adapt`` does; generic and adapted models score the dataset.
+with noise matched to the recording (:func:`spikeinfer.embedding.adapt_model`), as
+``spikeinfer adapt`` does; with ``--simulate``, also on those datasets' spike trains
+simulated with the recording's own estimated decay and spike amplitude, as
+``spikeinfer predict --adapt`` does. Generic and adapted models score the dataset.
+``--generic DIR`` takes the fold models from there (``default-foldK``, e.g. those of
+``spikeinfer benchmark cv --save-models``) instead of training them.
 
 Usage: ``python benchmarks/adaptation.py [--data DIR] [--only-fold K ...] [--k 3]
-[--steps 300] [--results DIR] [--json FILE]``
+[--steps 300] [--simulate] [--generic DIR] [--results DIR] [--json FILE]``
 """
 
 from __future__ import annotations
@@ -23,24 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeinfer.embedding import Embedding
-from spikeinfer.evaluation.groundtruth import (
-    degrade,
-    is_inhibitory,
-    load_ground_truth,
-    make_folds,
-    score_datasets,
-)
-from spikeinfer.io import write_atomically
+from spikeinfer.embedding import Embedding, adapt_model
+from spikeinfer.evaluation.groundtruth import degrade, make_folds, score_datasets
+from spikeinfer.io import is_inhibitory, load_ground_truth, write_atomically
 from spikeinfer.models import load_model, make_estimator
-from spikeinfer.models.adapt import adapt_model
 
 CONDITIONS = {"native": (None, None), "degraded": (30.0, 4.0)}
 
 
 def run_fold(k, held_out, data, args) -> dict:
     train = [ts for ts in data if ts.dataset not in held_out]
-    folder = args.results / f"fold{k}-generic"
+    folder = (args.generic / f"default-fold{k}" if args.generic else
+              args.results / f"fold{k}-generic")
     if (folder / "model.json").exists():
         generic = load_model(folder)
     else:
@@ -56,12 +54,13 @@ def run_fold(k, held_out, data, args) -> dict:
             largest = max(degraded, key=lambda ts: ts.n_neurons * ts.n_frames)
             start = time.perf_counter()
             adapted, chosen = adapt_model(generic, largest, train, embedding, args.k,
-                                          steps=args.steps, random_state=args.seed)
+                                          steps=args.steps, simulate=args.simulate,
+                                          random_state=args.seed)
             seconds = time.perf_counter() - start
             scores = {label: score_datasets(model, degraded)["datasets"][name]
                       for label, model in (("generic", generic), ("adapted", adapted))}
             entry[condition] = {**scores, "chosen": chosen, "adapt_s": round(seconds, 1),
-                                "noise_levels": list(adapted.noise_levels)}
+                                "noise_levels": list(adapted.augmentation.noise_levels)}
             print(f"fold {k} {name} {condition}: generic {scores['generic']['corr']:.3f} "
                   f"adapted {scores['adapted']['corr']:.3f} ({', '.join(chosen)}; "
                   f"{seconds:.0f} s)", flush=True)
@@ -76,6 +75,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--simulate", action="store_true",
+                        help="Also fine-tune on twins simulated with the recording's estimates.")
+    parser.add_argument("--generic", type=Path, help="Folder of the fold models.")
     parser.add_argument("--results", type=Path, default=Path("benchmarks/results/adaptation"))
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args()
@@ -86,6 +88,8 @@ def main() -> None:
     for k, held_out in enumerate(folds):
         path = args.results / f"fold{k}.json"
         settings = {"k": args.k, "steps": args.steps, "seed": args.seed}
+        if args.simulate:
+            settings["simulate"] = True
         if path.exists() and json.loads(path.read_text()).get("settings") == settings:
             per_fold[k] = json.loads(path.read_text())
         elif args.only_folds is None or k in args.only_folds:

@@ -122,24 +122,26 @@ def main() -> None:
             print(f"fold {k}: {ts.dataset} done", flush=True)
     # log_sd for each fold left out: fitted on the other folds' bins, both bin sizes
     def coverage(log_sd, pairs):
-        error = CountError(log_sd)
-        hit = total = 0
-        for mu, n in pairs:
-            low, high = count_interval(mu, error)
-            hit += int(((n >= low) & (n <= high)).sum())
-            total += len(n)
-        return hit / max(total, 1)
+        if not pairs:
+            return float("nan")
+        mu = np.concatenate([p[0] for p in pairs])
+        n = np.concatenate([p[1] for p in pairs])
+        low, high = count_interval(mu, CountError(log_sd))
+        return float(((n >= low) & (n <= high)).mean())
+
+    def fit(pairs_by_bin):
+        """The log_sd whose coverage is closest to 90% in both bin sizes alike."""
+        result = optimize.minimize_scalar(
+            lambda s: sum((coverage(s, pairs) - 0.9) ** 2 for pairs in pairs_by_bin),
+            bounds=(0.01, 3.0), method="bounded", options={"xatol": 0.01})
+        return float(result.x)
 
     fitted = {}
     for condition in CONDITIONS:
         for k in range(len(folds)):
-            others = [(mu, n) for b in BINS_S for f, mu, n in samples[condition][b] if f != k]
-            if not others:
-                continue
-            result = optimize.minimize_scalar(lambda s: (coverage(s, others) - 0.9) ** 2,
-                                              bounds=(0.01, 3.0), method="bounded",
-                                              options={"xatol": 0.01})
-            fitted[(condition, k)] = float(result.x)
+            others = [[(mu, n) for f, mu, n in samples[condition][b] if f != k] for b in BINS_S]
+            if all(others):
+                fitted[(condition, k)] = fit(others)
     table = []
     for (dataset, condition), entry in sorted(rows.items()):
         out = {"dataset": dataset, "condition": condition}
@@ -154,19 +156,13 @@ def main() -> None:
             if log_sd is None:
                 continue
             out[f"coverage_{b:g}s"] = coverage(log_sd, entry["bins"][b])
-            widths = [np.nanmean(high - low) for mu, n in entry["bins"][b]
-                      for low, high in [count_interval(mu, CountError(log_sd))]]
-            out[f"width_{b:g}s"] = float(np.mean(widths)) if widths else None
+            mu = np.concatenate([p[0] for p in entry["bins"][b]]) if entry["bins"][b] else []
+            low, high = count_interval(np.asarray(mu), CountError(log_sd))
+            out[f"width_{b:g}s"] = float(np.mean(high - low)) if len(mu) else None
         out["log_sd"] = log_sd
         table.append(out)
-    all_pairs = {c: [(mu, n) for b in BINS_S for _, mu, n in samples[c][b]] for c in CONDITIONS}
-    overall = {}
-    for condition in CONDITIONS:
-        if all_pairs[condition]:
-            result = optimize.minimize_scalar(
-                lambda s: (coverage(s, all_pairs[condition]) - 0.9) ** 2, bounds=(0.01, 3.0),
-                method="bounded", options={"xatol": 0.01})
-            overall[condition] = float(result.x)
+    overall = {c: fit([[(mu, n) for _, mu, n in samples[c][b]] for b in BINS_S])
+               for c in CONDITIONS if all(samples[c][b] for b in BINS_S)}
     print(json.dumps({"log_sd_all_folds": overall}, indent=1))
     for condition in CONDITIONS:
         mine = [r for r in table if r["condition"] == condition]

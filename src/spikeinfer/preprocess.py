@@ -124,7 +124,7 @@ def detect_input_kind(sample: np.ndarray, fps: float) -> tuple[str, str]:
     0.5, implausible as a fraction), or ``"dff"``.
 
     Decided on the median over rows of the running baseline (8th percentile over 60 s)
-    and of the noise std (median |frame difference|).
+    and of the noise std (median absolute frame difference).
     """
     sample = np.atleast_2d(np.asarray(sample, dtype=np.float64))
     rows = [r[np.isfinite(r)] for r in sample]

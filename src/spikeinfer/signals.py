@@ -15,7 +15,7 @@ from scipy import signal
 
 from .exceptions import InputError
 
-#: median |z| of a standard normal z.
+#: The median of ``|z|`` for a standard normal ``z``.
 MEDIAN_ABS_NORMAL = 0.6744897501960817
 #: Bin (s) of the Spikefinder scores: 4 frames at 100 Hz.
 BIN_S = 0.04
@@ -133,7 +133,7 @@ def binned_correlation(prediction: np.ndarray, truth: np.ndarray, fps: float,
 
 
 def compute_noise_level(traces: np.ndarray, fps: float) -> np.ndarray:
-    """CASCADE's noise level nu = median(|diff(dF/F)|) / sqrt(fps) * 100, per row.
+    """CASCADE's noise level ``nu = median(|diff(dF/F)|) / sqrt(fps) * 100``, per row.
 
     NaN frames are ignored; a row with fewer than two finite frames gives NaN.
     """
@@ -145,8 +145,8 @@ def compute_noise_level(traces: np.ndarray, fps: float) -> np.ndarray:
 
 
 def noise_std(x: np.ndarray) -> float | np.ndarray:
-    """Std of white noise with the median |frame difference| of ``x`` along its last axis
-    (robust to spikes): median |diff| / (sqrt(2) * 0.6745). NaN frames are ignored."""
+    """Std of white noise with the median absolute frame difference of ``x`` along its last
+    axis (robust to spikes): ``median(|diff|) / (sqrt(2) * 0.6745)``. NaN frames are ignored."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         scale = np.nanmedian(np.abs(np.diff(np.asarray(x, dtype=np.float64), axis=-1)), axis=-1)
@@ -156,8 +156,8 @@ def noise_std(x: np.ndarray) -> float | np.ndarray:
 def noise_std_for_level(noise_level: float, fps: float) -> float:
     """Std of white Gaussian noise whose CASCADE noise level nu equals ``noise_level``.
 
-    For white noise of std s, median |diff| = s * sqrt(2) * 0.6745, and
-    nu = median |diff| / sqrt(fps) * 100.
+    For white noise of std ``s``, ``median(|diff|) = s * sqrt(2) * 0.6745``, and
+    ``nu = median(|diff|) / sqrt(fps) * 100``.
     """
     return noise_level * np.sqrt(fps) / 100.0 / (np.sqrt(2.0) * MEDIAN_ABS_NORMAL)
 

@@ -26,9 +26,10 @@ def score_neuron(prediction: np.ndarray, truth: np.ndarray, fps: float,
     """Scores of one neuron's prediction against its true spike counts per frame.
 
     Returns ``corr``, ``rank``, ``auc`` (Spikefinder), ``bias`` = (predicted -
-    true spikes) / true spikes, and ``error`` = sum |prediction - smoothed
-    truth| / true spikes (CASCADE's normalised error; the truth is smoothed
-    with a Gaussian of ``smoothing_s`` seconds). Undefined scores are NaN.
+    true spikes) / true spikes, and ``error`` = the sum of the absolute difference
+    between prediction and smoothed truth over true spikes (CASCADE's normalised
+    error; the truth is smoothed with a Gaussian of ``smoothing_s`` seconds).
+    Undefined scores are NaN.
     """
     prediction = np.asarray(prediction, dtype=np.float64).ravel()
     truth = np.asarray(truth, dtype=np.float64).ravel()

@@ -503,7 +503,7 @@ class ConditionalGAN(_WindowModel):
 
     @torch.no_grad()
     def conditional_error(self, windows: Windows, random_state: int = 0) -> float:
-        """Mean |smoothed generated - smoothed real| in noise-scale units over
+        """Mean ``|smoothed generated - smoothed real|`` in noise-scale units over
         ``windows`` (after the warm-up frames), generated from the windows' own spikes
         and datasets: near the noise of a smoothed trace once the transients sit on the
         spikes, larger for an untrained generator."""

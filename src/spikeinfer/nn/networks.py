@@ -248,13 +248,13 @@ MEDIAN_ABS_DIFF = 0.9538725524
 
 
 def noise_scale(x: torch.Tensor) -> torch.Tensor:
-    """(..., time) -> (..., 1): the median |frame difference| along time (the torch
+    """(..., time) -> (..., 1): the median absolute frame difference along time (the torch
     twin of :func:`spikeinfer.signals.noise_std`, times :data:`MEDIAN_ABS_DIFF`)."""
     return torch.diff(x, dim=-1).abs().median(dim=-1, keepdim=True).values
 
 
 def noise_units(x: torch.Tensor) -> torch.Tensor:
-    """(batch, 1, time) divided by each row's noise scale, median |frame difference|."""
+    """(batch, 1, time) divided by each row's noise scale, median absolute frame difference."""
     return x / noise_scale(x).clamp(min=1e-6)
 
 
