@@ -298,8 +298,8 @@ def test_benchmark_cv_refuses_bad_arguments(data_dir, args, message):
 
 
 def test_benchmark_speed_reports_time_memory_and_ratio():
-    result = run("benchmark", "speed", "--models", "default,oasis", "--neurons", 3,
-                 "--hours", 0.02, "--repeats", 1, "--json")
+    result = run("benchmark", "speed", "--models", "default,default+estimates,oasis",
+                 "--neurons", 3, "--hours", 0.02, "--repeats", 1, "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     default = doc["models"]["default"]
@@ -308,6 +308,14 @@ def test_benchmark_speed_reports_time_memory_and_ratio():
         default["median_s"] / doc["models"]["oasis"]["median_s"])
     assert default["peak_mb"] >= default["data_mb"] > 0
     assert default["runs"][0]["spikes"] > 0
+    # the whole-recording path predicts the same spikes, and adds the estimates
+    assert doc["models"]["default+estimates"]["runs"][0]["spikes"] == pytest.approx(
+        default["runs"][0]["spikes"], rel=1e-5)
+
+
+def test_benchmark_speed_refuses_an_unknown_suffix():
+    assert_one_line_error(run("benchmark", "speed", "--models", "default+everything"),
+                          "suffix")
 
 
 @pytest.mark.parametrize("name, extra", [("sim.npy", []), ("sim.h5", []),

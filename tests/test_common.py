@@ -6,6 +6,8 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_get_params_invariance, check_set_params
 
 from spikeinfer import InputError, NotFittedError
+from spikeinfer.embedding import Embedding
+from spikeinfer.generative import MODELS as GENERATIVE_MODELS
 from spikeinfer.models import ARCHITECTURES, load_model
 from spikeinfer.simulate import simulate_recording
 
@@ -134,4 +136,24 @@ def test_a_parameter_of_the_wrong_type_is_refused_before_fitting(arch, recording
     bad = ESTIMATORS[arch]().set_params(random_state=-1) if arch != "oasis" else \
         ESTIMATORS[arch]().set_params(ar_order=3)
     with pytest.raises(InputError, match="parameter"):
+        bad.fit([recording])
+
+
+# The other estimators of the package: embeddings and generative window models.
+OTHERS = {"embedding": Embedding, **GENERATIVE_MODELS}
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_other_estimators_clone_and_pass_the_parameter_checks(name):
+    estimator = OTHERS[name]()
+    copy = clone(estimator)
+    assert copy is not estimator and copy.get_params() == estimator.get_params()
+    check_get_params_invariance(name, estimator)
+    check_set_params(name, estimator)
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_other_estimators_refuse_a_bad_parameter_before_fitting(name, recording):
+    bad = OTHERS[name]().set_params(random_state=-1)
+    with pytest.raises(InputError, match="random_state"):
         bad.fit([recording])

@@ -6,6 +6,7 @@ import pytest
 from spikeinfer.inference import (
     CountError,
     count_interval,
+    count_reasons,
     place_spikes,
     predict_recording,
     quality_flags,
@@ -67,6 +68,7 @@ def test_quality_flags_name_the_reason():
     traces[2, 1200:] = np.nan  # 40 s long only (and 60% NaN)
     flags = quality_flags(traces, 30.0, None)
     assert flags[0] == "" and "NaN" in flags[1] and "shorter than 60 s" in flags[2]
+    assert count_reasons(flags) == {"too short": 2, "many NaN frames": 2}  # row 1: 50 s
 
 
 def _recording(n=5, seconds=120.0):

@@ -10,9 +10,11 @@ from click.testing import CliRunner
 from test_io_formats import N_FRAMES, _nwb_file, _raw
 
 from spikeinfer.cli import main
+from spikeinfer.inference import CountError
 from spikeinfer.io import load_traces, read_prediction, sha256_of
 from spikeinfer.io._nwb import read_nwb
 from spikeinfer.io._suite2p import read_suite2p
+from spikeinfer.models import load_model
 
 quiet_pynwb = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning",
                                          "ignore::FutureWarning")
@@ -37,7 +39,9 @@ def test_every_output_records_its_provenance_and_estimates(tmp_path, recording_n
         assert result.exit_code == 0, result.output
         prediction = read_prediction(out)
         p = prediction["provenance"]
-        assert p["model"] == "default" and p["model_version"] == "1.0"
+        card = load_model("default").card_
+        assert p["model"] == "default" and p["model_version"] == card["version"]
+        assert p["count_error_log_sd"] == (card.get("count_error_log_sd") or CountError().log_sd)
         assert p["package_version"] and p["model_params"]["network"] == "default"
         assert p["input"] == str(recording_npy) and p["input_sha256"] == sha256_of(recording_npy)
         assert datetime.fromisoformat(p["run_at"]).tzinfo == timezone.utc
@@ -102,6 +106,17 @@ def test_plot_draws_the_chosen_neurons_in_png_and_svg(tmp_path, data_dir):
     assert image.imread(tmp_path / "fig.png").shape[0] > 1000  # 3 neurons + raster + rate
     svg = (tmp_path / "fig.svg").read_text()
     assert svg.count("neuron ") >= 3
+
+
+def test_the_drawn_rate_is_the_binned_spikes_and_lies_in_its_interval():
+    from spikeinfer.plotting.predictions import binned_rate
+
+    spikes = np.tile([0.0, 0.2, 0.1, 0.0, 0.5], 60)  # 300 frames at 50 Hz: 5 per 100 ms bin
+    edges, rate, low, high = binned_rate(spikes, 50.0, 10, 260, log_sd=0.5)
+    np.testing.assert_allclose(edges, np.arange(10, 261, 5) / 50.0)
+    np.testing.assert_allclose(rate, 0.8 / 0.1)  # 0.8 expected spikes per 0.1 s
+    assert np.all(low <= rate) and np.all(rate <= high) and np.all(high > low)
+    assert binned_rate(spikes, 50.0, 10, 260)[2] is None  # no interval without the error
 
 
 def test_plot_refuses_rows_not_in_the_prediction(tmp_path, recording_npy):

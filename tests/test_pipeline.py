@@ -105,3 +105,15 @@ def test_calibration_is_only_made_for_a_normalising_pipeline():
     assert Pipeline(normalise="amplitude+time").network_rate(estimates) == pytest.approx(
         30.0 / np.clip(estimates.tau_decay_s, 0.5, 2.0))
     assert calibrate(traces, 30.0).tau_decay_s == estimates.tau_decay_s
+
+
+@pytest.mark.parametrize("name", ["default", "elephant", "attended"])
+def test_a_long_trace_passed_in_segments_gives_the_one_pass_output(name, monkeypatch):
+    import spikeinfer.models.neural as neural
+
+    model = load_model(name)
+    traces, _ = _recording(30.0, n_neurons=2, duration_s=300.0)
+    whole = model.predict(traces, 30.0)
+    monkeypatch.setattr(neural, "SEGMENT", 2048)  # 300 s at 100 Hz: 15 segments
+    segmented = model.predict(traces, 30.0)
+    np.testing.assert_allclose(segmented, whole, rtol=1e-4, atol=1e-6 * whole.max())

@@ -63,18 +63,22 @@ def test_a_worker_killed_mid_run_does_not_change_the_result(recording, cluster, 
 
     model, source = load_model("default"), TraceSource.from_traceset(recording)
     alone = predict_recording(source, model, chunk_neurons=2)
-    victim = list(cluster.scheduler_info()["workers"])[0]
-    pid = cluster.run(os.getpid, workers=[victim])[victim]
+    marker = tmp_path / "killed"
     original = inference.predict_chunk
 
     def kill_once(*args, **kwargs):
-        if args[3] == (4, 6) and os.getpid() == pid:
-            os.kill(pid, 9)  # the worker dies while predicting this chunk
-        return original(*args, **kwargs)
+        try:  # the first worker to take a chunk claims the marker and dies while predicting it
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return original(*args, **kwargs)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        os.kill(os.getpid(), 9)
 
-    cluster.run(lambda: setattr(inference, "predict_chunk", kill_once), workers=[victim])
+    cluster.run(lambda: setattr(inference, "predict_chunk", kill_once))
     result = predict_recording(source, model, chunk_neurons=2, client=cluster)
-    assert victim not in cluster.scheduler_info()["workers"]  # it did die
+    with pytest.raises(ProcessLookupError):  # it did die
+        os.kill(int(marker.read_text()), 0)
     np.testing.assert_array_equal(result.spikes, alone.spikes)
 
 
@@ -152,3 +156,33 @@ def test_a_folder_of_planes_is_one_command(tmp_path, recording):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "suite2p-plane0.spikes.h5", "suite2p-plane1.spikes.h5"]
+
+
+@pytest.mark.slow
+def test_a_process_killed_mid_run_resumes_to_the_clean_output(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rec = simulate_recording(n_neurons=40, duration_s=300.0, fps=30.0, random_state=9)
+    np.save(tmp_path / "rec.npy", rec.traces.astype(np.float32))
+    command = [sys.executable, "-m", "spikeinfer", "predict", str(tmp_path / "rec.npy"),
+               "--fps", "30", "--chunk-neurons", "4", "--uncertainty"]
+    assert run(*command[3:], "-o", tmp_path / "clean.h5").exit_code == 0
+    target, parts = tmp_path / "killed.h5", tmp_path / ".killed.h5.parts"
+    process = subprocess.Popen(command + ["-o", str(target)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(list(parts.glob("rows-*.npz"))) < 2 and process.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)  # no handler runs: what a power cut leaves
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not target.exists() and parts.is_dir()
+    result = run(*command[3:], "-o", target, "--resume")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.h5", "killed.h5", "rec.npy"]
+    clean, resumed = read_prediction(tmp_path / "clean.h5"), read_prediction(target)
+    for key in ("spikes", "lower", "upper", "quality"):
+        np.testing.assert_array_equal(np.asarray(clean[key]), np.asarray(resumed[key]))

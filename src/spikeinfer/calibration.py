@@ -23,9 +23,11 @@ measured per ground-truth dataset in ``docs/calibration.md``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from joblib import effective_n_jobs
 from oasis.oasis_methods import oasisAR1
 from scipy import optimize, stats
 
@@ -62,10 +64,15 @@ MIN_SPREAD = 0.2
 def prepare_trace(trace: np.ndarray, fps: float, baseline_window_s: float | None = 60.0,
                   analysis_fps: float = ANALYSIS_FPS) -> np.ndarray:
     """One finite trace resampled to ``analysis_fps`` minus its running baseline."""
+    return _prepare(trace, fps, baseline_window_s, analysis_fps)[0]
+
+
+def _prepare(trace, fps, baseline_window_s, analysis_fps=ANALYSIS_FPS):
+    """:func:`prepare_trace`, and the median of the running baseline (60 s where none
+    is subtracted)."""
     y = resample_trace(trace, fps, analysis_fps)
-    if baseline_window_s:
-        y = y - compute_baseline(y, analysis_fps, baseline_window_s)[0]
-    return y
+    baseline = compute_baseline(y, analysis_fps, baseline_window_s or 60.0)[0]
+    return (y - baseline if baseline_window_s else y), float(np.median(baseline))
 
 
 def resting_level(y: np.ndarray, sigma: float) -> float:
@@ -125,6 +132,12 @@ def _event_sizes(y: np.ndarray, tau_s: float, lam: float, fps: float):
     return cumulative[stops] - cumulative[starts] + (stops - starts) * lam * (1 - g * g)
 
 
+def _normal_pdf(x, mean, sd):
+    """The normal density (scipy.stats.norm.pdf without its per-call overhead)."""
+    z = (x - mean) / sd
+    return np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sd)
+
+
 @dataclass(frozen=True)
 class AmplitudeFit:
     """A quantal fit of one neuron's event sizes."""
@@ -174,7 +187,7 @@ def fit_amplitude(y: np.ndarray, sigma: float, tau_s: float, fps: float = ANALYS
     false_weight = min(false.size / sizes.size, 0.95)
     if false.size >= 3:
         bandwidth = max(float(np.std(false)) * false.size ** -0.2, sigma_a)
-        noise_density = stats.norm.pdf(sizes[:, None], false[None, :], bandwidth).mean(axis=1)
+        noise_density = _normal_pdf(sizes[:, None], false[None, :], bandwidth).mean(axis=1)
     else:
         noise_density, false_weight = np.zeros_like(sizes), 0.0
     grid = np.geomspace(threshold * 0.5, max(np.percentile(sizes, 95), threshold), 60)
@@ -182,7 +195,7 @@ def fit_amplitude(y: np.ndarray, sigma: float, tau_s: float, fps: float = ANALYS
     mu = grid[:, None] * n  # (amplitude, burst size)
     sd = np.sqrt(sigma_a ** 2 + n * (AMPLITUDE_CV * grid[:, None]) ** 2)
     detected = stats.norm.sf((threshold - mu) / sd)  # (amplitude, n)
-    density = stats.norm.pdf(sizes[None, :, None], mu[:, None, :], sd[:, None, :])
+    density = _normal_pdf(sizes[None, :, None], mu[:, None, :], sd[:, None, :])
     loglik = np.full(grid.size, -np.inf)
     for p in BURST_CONTINUE:
         w = (1 - p) * p ** (n - 1)
@@ -250,7 +263,8 @@ class Calibration:
 
 
 def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None = 60.0,
-              tau_decay_s: float | None = None, random_state: int = 0) -> Calibration:
+              tau_decay_s: float | None = None, random_state: int = 0,
+              n_jobs: int | None = None) -> Calibration:
     """Estimates of every row of ``traces`` (dF/F at ``fps``), pooled over the rows.
 
     Parameters
@@ -266,23 +280,26 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
         chunk of them); estimated from ``traces`` if None.
     random_state : int, default=0
         Seed of the choice of neurons the decay is fitted on.
+    n_jobs : int, default=None
+        Threads the rows are estimated on (None: one; -1: one per core). The estimates
+        do not depend on it.
     """
     traces = np.atleast_2d(np.asarray(traces, dtype=np.float64))
     n = traces.shape[0]
+    map_rows = _row_mapper(n_jobs, n)
     nu = compute_noise_level(traces, fps)
-    baseline = np.full(n, np.nan)
-    prepared = []
-    for row in traces:
+
+    def prepare(row):
         runs = finite_runs(row)
         start, stop = max(runs, key=lambda r: r[1] - r[0]) if runs else (0, 0)
-        prepared.append(prepare_trace(row[start:stop], fps, baseline_window_s)
-                        if stop - start > 1 else np.zeros(0))
-    for i, row in enumerate(traces):
-        finite = row[np.isfinite(row)]
-        if finite.size > 1:
-            baseline[i] = float(np.median(compute_baseline(finite, fps, baseline_window_s or 60.0)))
-    sigma = np.array([noise_std(y) if y.size > 1 else np.nan for y in prepared])
-    prepared = [y - resting_level(y, s) if y.size > 1 else y for y, s in zip(prepared, sigma)]
+        if stop - start < 2:
+            return np.zeros(0), np.nan, np.nan
+        y, level = _prepare(row[start:stop], fps, baseline_window_s)
+        sigma = noise_std(y)
+        return y - resting_level(y, sigma), level, sigma
+
+    prepared, baseline, sigma = zip(*map_rows(prepare, traces)) if n else ((), (), ())
+    baseline, sigma = np.array(baseline, dtype=np.float64), np.array(sigma, dtype=np.float64)
 
     rng = np.random.default_rng(random_state)
     usable = [i for i, y in enumerate(prepared) if y.size > 8 and np.isfinite(sigma[i])]
@@ -294,8 +311,14 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
 
     limit = int(AMPLITUDE_MINUTES * 60 * ANALYSIS_FPS)
     native_sigma = noise_std(traces)
-    fits = [fit_amplitude(y[:limit], s, tau, native_fps=fps, native_sigma=ns) if y.size > 8
-            else fit_amplitude(y, np.nan, tau) for y, s, ns in zip(prepared, sigma, native_sigma)]
+
+    def fit(i):
+        if prepared[i].size > 8:
+            return fit_amplitude(prepared[i][:limit], sigma[i], tau, native_fps=fps,
+                                 native_sigma=native_sigma[i])
+        return fit_amplitude(prepared[i], np.nan, tau)
+
+    fits = list(map_rows(fit, range(n)))
     own = np.array([f.amplitude for f in fits])
     interval = np.array([f.interval for f in fits], dtype=np.float64).reshape(n, 2)
     width = np.array([f.log_width for f in fits])
@@ -307,6 +330,18 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
                        tau_decay_s=tau, recording_amplitude=pooled, amplitude_spread=spread,
                        n_confident=int(confident.sum()),
                        meta={"analysis_fps": ANALYSIS_FPS, "decay_neurons": len(chosen)})
+
+
+def _row_mapper(n_jobs: int | None, n_rows: int):
+    """``map`` over rows, on ``n_jobs`` threads (the numerical work releases the GIL)."""
+    workers = min(effective_n_jobs(n_jobs), n_rows)
+    if workers <= 1:
+        return map
+
+    def threaded(fn, items):
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(fn, items))
+    return threaded
 
 
 def pool_amplitudes(own: np.ndarray, log_width: np.ndarray) -> tuple[float, float, np.ndarray]:

@@ -145,13 +145,15 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                                  dataset=dataset, input_kind=input_kind)
             session_model = _adapted(model, source, model_name, data_dir) if adapt else model
             digest = sha256_of_input(session)
+            parts = target.parent / f".{target.name}.parts"
+            if resume:  # a killed run's half-written output; its finished chunks stay
+                PredictionWriter.remove_leftovers(target, keep=parts)
             writer = PredictionWriter(
                 target, source.n_neurons, source.n_frames, source.fps, source.neuron_ids,
                 uncertainty=uncertainty, spike_times=spike_times, force=force,
                 lengths=source.meta.get("lengths"), nwb_input=session if
                 session_fmt == "nwb" else None, nwb_series=source.meta.get("series"),
                 nwb_rows=source.meta.get("roi_table_rows"))
-            parts = target.parent / f".{target.name}.parts"
             if parts.exists() and not resume:
                 writer.abort()
                 raise SpikeinferError(f"{target}: an interrupted run left {parts}; pass "
@@ -196,28 +198,15 @@ def _adapted(model, source, model_name, data_dir):
 
 def _report(source, summary, target) -> None:
     """One line per session, and one per flagged neuron group."""
-    import h5py
-
-    flagged = []
-    if target.suffix.lower() in (".h5", ".hdf5"):
-        with h5py.File(target, "r") as fh:
-            quality = [q.decode() if isinstance(q, bytes) else q for q in fh["quality"][()]]
-            total = float(np.nansum(fh["spikes"][()].sum(axis=1)))
-        flagged = [q for q in quality if q]
-        spikes = f"{total:.0f} spikes predicted"
-    else:
-        spikes = "predicted"
     click.echo(f"{source.n_neurons} neurons x {source.n_frames} frames at {source.fps:g} Hz -> "
-               f"{target} ({spikes})")
+               f"{target} ({summary['spikes']:.0f} spikes predicted)")
+    from .inference import count_reasons
+
+    flagged = [q for q in summary["quality"] if q]
     if flagged:
-        reasons: dict[str, int] = {}
-        for q in flagged:
-            for r in q.split("; "):
-                key = r.split(" ")[0] if "outside" not in r else r.split(" outside")[0].rsplit(" ", 1)[0]
-                reasons[key] = reasons.get(key, 0) + 1
+        reasons = ", ".join(f"{k}: {v}" for k, v in count_reasons(flagged).items())
         click.echo(f"spikeinfer: warning: {len(flagged)} of {source.n_neurons} neurons flagged "
-                   f"({', '.join(f'{k}: {v}' for k, v in reasons.items())}); see 'quality' in "
-                   "the output", err=True)
+                   f"({reasons}); see 'quality' in the output", err=True)
 
 
 @main.command()
@@ -414,7 +403,9 @@ def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s,
 
 @benchmark.command("speed")
 @click.option("--models", "model_names", default="default,oasis", show_default=True,
-              help="Comma-separated models; the last is the baseline of the ratio.")
+              help="Comma-separated models; the last is the baseline of the ratio. "
+                   "NAME+estimates times the whole-recording path (estimates and quality "
+                   "flags), NAME+outputs also intervals and spike times.")
 @click.option("--neurons", "n_neurons", type=int, default=1000, show_default=True)
 @click.option("--hours", type=float, default=1.0, show_default=True)
 @click.option("--fps", type=float, default=30.0, show_default=True)
@@ -423,12 +414,16 @@ def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s,
 def benchmark_speed_cmd(model_names, n_neurons, hours, fps, repeats, as_json):
     """Wall time and peak memory of predicting a simulated recording (default: 1000
     neurons x 1 hour at 30 Hz), each model in a fresh process, median of repeats."""
-    from .evaluation.speed import benchmark_speed, format_speed
+    from .evaluation.speed import SUFFIXES, benchmark_speed, format_speed
     from .models import load_model
 
     names = [n.strip() for n in model_names.split(",") if n.strip()]
     for name in names:
-        load_model(name)  # unknown models fail before the long runs
+        model_name, _, suffix = name.partition("+")
+        if suffix not in SUFFIXES:
+            raise SpikeinferError(f"--models {name}: the suffix must be one of "
+                                   + ", ".join("+" + s for s in SUFFIXES if s))
+        load_model(model_name)  # unknown models fail before the long runs
     result = benchmark_speed(names, n_neurons, hours * 3600, fps, repeats)
     if as_json:
         _json_out(result, None)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from scipy import stats
 from tqdm.auto import tqdm
 
@@ -72,7 +73,7 @@ class CountError:
     ``log_sd`` and mean ``-log_sd**2 / 2`` (so that the mean stays ``mu``).
 
     ``log_sd`` is measured on held-out datasets of the cross-validation
-    (``benchmarks/uncertainty.py``): how far a model's expected counts are from the truth
+    (``benchmarks/outputs.py``): how far a model's expected counts are from the truth
     on data it never saw.
     """
 
@@ -91,14 +92,22 @@ class CountError:
 
     def table(self, mu_grid: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the central interval for each expected count of
-        ``mu_grid``."""
+        ``mu_grid``: the smallest k with P(N <= k) above the lower tail, and the smallest
+        with P(N <= k) at least 1 - tail (at most ``k_max``)."""
         tail = (1 - self.level) / 2
-        k = np.arange(k_max + 1)
-        cdf = self.cdf(np.broadcast_to(k, (len(mu_grid), k.size)),
-                       np.broadcast_to(mu_grid[:, None], (len(mu_grid), k.size)))
-        lower = (cdf <= tail).sum(axis=1)  # smallest k with P(N <= k) > tail
-        upper = np.minimum((cdf < 1 - tail).sum(axis=1), k_max)  # smallest k with P >= 1 - tail
+        lower = self._smallest_k(lambda p: p > tail, mu_grid, k_max + 1)
+        upper = self._smallest_k(lambda p: p >= 1 - tail, mu_grid, k_max)
         return lower.astype(np.float64), upper.astype(np.float64)
+
+    def _smallest_k(self, reached, mu: np.ndarray, k_max: int) -> np.ndarray:
+        """The smallest k in [0, k_max] with ``reached(P(N <= k))``, else k_max, for each
+        of ``mu``: a bisection, as P(N <= k) grows with k."""
+        low, high = np.zeros(mu.shape, dtype=np.int64), np.full(mu.shape, k_max, np.int64)
+        while (low < high).any():
+            mid = (low + high) // 2
+            done = reached(self.cdf(mid, mu))
+            high, low = np.where(done, mid, high), np.where(done, low, mid + 1)
+        return low
 
 
 def count_interval(expected: np.ndarray, error: CountError) -> tuple[np.ndarray, np.ndarray]:
@@ -132,8 +141,8 @@ MAX_NAN_FRACTION = 0.2
 def quality_flags(traces: np.ndarray, fps: float, estimates: Calibration | None,
                   training_range: dict | None = None) -> list[str]:
     """Per neuron, why its output should not be trusted ("" where nothing is wrong):
-    too short, many NaN frames, a baseline near zero or below (raw fluorescence after
-    neuropil subtraction), and estimates outside ``training_range`` (``noise_level``,
+    too short, many NaN frames, a baseline far above zero (raw fluorescence given as
+    dF/F), and estimates outside ``training_range`` (``noise_level``,
     ``tau_decay_s``, ``amplitude``: ``[low, high]`` of the model's training data)."""
     traces = np.atleast_2d(traces)
     training_range = training_range or {}
@@ -143,9 +152,10 @@ def quality_flags(traces: np.ndarray, fps: float, estimates: Calibration | None,
         runs = finite_runs(row)
         longest = max((b - a for a, b in runs), default=0)
         if longest / fps < MIN_TRUSTED_S:
-            reasons[i].append(f"shorter than {MIN_TRUSTED_S:g} s")
+            reasons[i].append(f"too short: {longest / fps:.0f} s, shorter than "
+                              f"{MIN_TRUSTED_S:g} s")
         if 1 - finite[i].mean() > MAX_NAN_FRACTION:
-            reasons[i].append(f"{1 - finite[i].mean():.0%} NaN frames")
+            reasons[i].append(f"many NaN frames: {1 - finite[i].mean():.0%}")
     if estimates is not None:
         checks = [("noise_level", estimates.noise_level, "noise level nu"),
                   ("amplitude", estimates.amplitude, "spike amplitude (dF/F)"),
@@ -156,12 +166,23 @@ def quality_flags(traces: np.ndarray, fps: float, estimates: Calibration | None,
             low, high = training_range[key]
             for i, v in enumerate(values):
                 if np.isfinite(v) and not low <= v <= high:
-                    reasons[i].append(f"{label} {v:.3g} outside training range "
-                                      f"{low:.3g}-{high:.3g}")
+                    reasons[i].append(f"{label} outside the training range: {v:.3g}, "
+                                      f"not in {low:.3g}-{high:.3g}")
         for i, b in enumerate(estimates.baseline):
             if np.isfinite(b) and b > 0.5:
-                reasons[i].append(f"baseline {b:.3g}: raw fluorescence, not dF/F?")
+                reasons[i].append(f"baseline far above zero: {b:.3g} (raw fluorescence, "
+                                  "not dF/F?)")
     return ["; ".join(r) for r in reasons]
+
+
+def count_reasons(flags: Sequence[str]) -> dict[str, int]:
+    """How many neurons each reason of :func:`quality_flags` was given for."""
+    counts: dict[str, int] = {}
+    for flag in flags:
+        for reason in filter(None, flag.split("; ")):
+            label = reason.split(":")[0]
+            counts[label] = counts.get(label, 0) + 1
+    return counts
 
 
 # -- whole recordings -------------------------------------------------------------------
@@ -202,7 +223,8 @@ def predict_chunk(model: SpikeModel, traces: np.ndarray, fps: float, rows: tuple
     recording's decay (pooled over its neurons) is given, so that every chunk uses the
     same one."""
     spikes = model.predict(traces, fps)
-    estimates = calibrate(traces, fps, tau_decay_s=tau_decay_s)
+    # as many threads as the model's prediction uses (one on a Dask worker)
+    estimates = calibrate(traces, fps, tau_decay_s=tau_decay_s, n_jobs=torch.get_num_threads())
     lower = upper = None
     if uncertainty:
         lower, upper = count_interval(spikes, count_error_of(model))
@@ -225,7 +247,8 @@ def recording_decay(source: TraceSource) -> float:
     """The recording's decay, from a sample of its neurons (as :func:`calibrate` would)."""
     n = source.n_neurons
     rows = np.unique(np.linspace(0, n - 1, min(n, 32)).astype(int))
-    return calibrate(source.read_rows(rows), source.fps).tau_decay_s
+    return calibrate(source.read_rows(rows), source.fps,
+                     n_jobs=torch.get_num_threads()).tau_decay_s
 
 
 def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bool = False,
@@ -238,7 +261,8 @@ def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bo
 
     Without ``writer``, returns a :class:`RecordingPrediction` in memory. With one, each
     chunk is written as it comes (in order of rows) and the writer closed; returns a
-    summary (``path``, ``spikes``, ``flagged`` neurons, ``provenance``). With ``parts``
+    summary (``path``, ``provenance``, ``n_neurons``, the total of ``spikes`` and each
+    neuron's ``quality`` flag). With ``parts``
     (a folder), every finished chunk is also kept there: a run killed at any point and
     started again with the same ``parts`` predicts only the chunks not there, with the
     same result as an uninterrupted run. With ``client`` (a
@@ -262,15 +286,18 @@ def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bo
     bar.update(len(bounds) - len(todo))
     ready: dict[tuple[int, int], _Chunk] = {}
     kept: list[_Chunk] = []
+    total = {"spikes": 0.0, "quality": []}  # what the summary tells of written chunks
     pending = iter(bounds)
     following = next(pending, None)
 
     def hand_on(chunk: _Chunk) -> None:
         if writer is None:
             kept.append(chunk)
-        else:
-            writer.write_chunk(chunk.rows, chunk.spikes, chunk.lower, chunk.upper,
-                               chunk.spike_times, chunk.estimates, chunk.quality)
+            return
+        writer.write_chunk(chunk.rows, chunk.spikes, chunk.lower, chunk.upper,
+                           chunk.spike_times, chunk.estimates, chunk.quality)
+        total["spikes"] += float(np.nansum(chunk.spikes, dtype=np.float64))
+        total["quality"].extend(chunk.quality)
 
     try:
         for chunk in _run(source, model, todo, tau, uncertainty, spike_times, training_range,
@@ -305,7 +332,7 @@ def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bo
     path = writer.close(record, {"tau_decay_s": tau})
     if store is not None:
         store.remove()
-    return {"path": path, "provenance": record, "n_neurons": n}
+    return {"path": path, "provenance": record, "n_neurons": n, **total}
 
 
 def _run(source, model, bounds, tau, uncertainty, spike_times, training_range,
@@ -351,6 +378,7 @@ def provenance(model: SpikeModel, model_name: str, source: TraceSource, input_di
     card = getattr(model, "card_", {}) or {}
     return {"model": model_name or card.get("name", ""), "model_version": card.get("version", ""),
             "model_architecture": model.architecture,
+            "count_error_log_sd": count_error_of(model).log_sd,
             "model_params": json.loads(json.dumps(_params(model), default=str)),
             "package_version": __version__, "input": str(source.source),
             "input_sha256": input_digest, "fps": source.fps,

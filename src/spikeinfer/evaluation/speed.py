@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from ..inference import predict_recording
+from ..io import TraceSource
 from ..models import load_model
 from ..simulate import simulate_recording
 
@@ -45,14 +47,25 @@ def simulate_large_recording(n_neurons: int, duration_s: float, fps: float,
     return traces
 
 
-def _measure(model_name: str, n_neurons: int, duration_s: float, fps: float, queue) -> None:
+#: What a name's suffix adds to ``predict``: "+estimates" runs the whole-recording path
+#: (the recording's estimates and quality flags, chunk by chunk), "+outputs" also the
+#: intervals and spike times.
+SUFFIXES = {"": {}, "estimates": {}, "outputs": {"uncertainty": True, "spike_times": True}}
+
+
+def _measure(name: str, n_neurons: int, duration_s: float, fps: float, queue) -> None:
+    model_name, _, suffix = name.partition("+")
     traces = simulate_large_recording(n_neurons, duration_s, fps)
     model = load_model(model_name)
     data_mb = _rss_mb()
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        prediction = model.predict(traces, fps)
+        if suffix:
+            prediction = predict_recording(TraceSource(traces, fps), model,
+                                           **SUFFIXES[suffix]).spikes
+        else:
+            prediction = model.predict(traces, fps)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     queue.put({"seconds": seconds, "peak_mb": peak_mb, "data_mb": data_mb,
@@ -94,9 +107,9 @@ def format_speed(result: dict) -> str:
     baseline = result["baseline"]
     lines = [f"{result['n_neurons']} neurons x {result['duration_s'] / 3600:g} h at "
              f"{result['fps']:g} Hz, median of {result['repeats']}",
-             f"{'model':<12}{'time (s)':>10}{'x ' + baseline:>12}{'peak MB':>10}{'of it data':>12}"]
+             f"{'model':<18}{'time (s)':>10}{'x ' + baseline:>12}{'peak MB':>10}{'of it data':>12}"]
     for name, s in result["models"].items():
         data = "-" if s["data_mb"] is None else f"{s['data_mb']:.0f}"
-        lines.append(f"{name:<12}{s['median_s']:>10.1f}"
+        lines.append(f"{name:<18}{s['median_s']:>10.1f}"
                      f"{s['median_ratio_to_' + baseline]:>12.2f}{s['peak_mb']:>10.0f}{data:>12}")
     return "\n".join(lines)

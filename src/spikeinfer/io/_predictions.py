@@ -231,6 +231,15 @@ class PredictionWriter:
             shutil.rmtree(self.path)
         os.replace(self._temporary / "out.zarr", self.path)
 
+    @staticmethod
+    def remove_leftovers(path: Path, keep: Path | None = None) -> None:
+        """Remove the temporary folders that runs killed while writing ``path`` left beside
+        it (all but ``keep``)."""
+        path = Path(path)
+        for leftover in path.parent.glob(f".{path.name}.*"):
+            if leftover.is_dir() and leftover != keep:
+                shutil.rmtree(leftover, ignore_errors=True)
+
     def abort(self) -> None:
         """Remove everything written so far."""
         h5 = getattr(self, "_h5", None)

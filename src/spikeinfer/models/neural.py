@@ -42,6 +42,9 @@ SECTIONS = {"pipeline": Pipeline, "augmentation": AugmentationConfig,
 #: Flat names of earlier versions.
 FLAT_ALIASES = {"model_fps": "fps", "network_params": "network_config"}
 _TOP = ("network", "network_config", "warm_start", "dataset", "random_state")
+# Network samples per pass over a long trace (about 2.4 h at 30 Hz): a longer trace is
+# passed in overlapping segments, so memory is set by this, not by the recording.
+SEGMENT = 2 ** 18
 
 
 class NeuralModel(SpikeModel):
@@ -336,8 +339,28 @@ class NeuralModel(SpikeModel):
         calibration, row = context
         pipeline = self.resolved_pipeline
         x, rate_fps = pipeline.network_input(trace, fps, calibration, row)
-        rate = self.net_(torch.from_numpy(x)[None], self._dataset_index()).numpy()[0]
+        rate = self._apply_network(x)
         return pipeline.to_spikes(rate, rate_fps, fps, len(trace), self.output_scale_)
+
+    def _apply_network(self, x: np.ndarray) -> np.ndarray:
+        """The network's rate for input ``x`` (channels, time): in one pass, or for a long
+        trace in segments that overlap by the receptive field, which gives the same rate
+        (the stack sees the same samples around each output)."""
+        dataset = self._dataset_index()
+        reach = self.net_.receptive_field
+        n = x.shape[-1]
+        if reach is None or n <= SEGMENT + 2 * reach:  # the LSTM's reach is the whole trace
+            return self.net_(torch.from_numpy(x)[None], dataset).numpy()[0]
+        whole = getattr(self.net_, "trace_statistics", lambda x: {})(torch.from_numpy(x)[None])
+        margin = reach + reach % 2  # even, to keep a strided layer's phase
+        rate = np.empty(n, dtype=np.float32)
+        for start in range(0, n, SEGMENT):
+            stop = min(start + SEGMENT, n)
+            lo, hi = max(0, start - margin), min(n, stop + margin)
+            part = self.net_(torch.from_numpy(np.ascontiguousarray(x[:, lo:hi]))[None], dataset,
+                             **whole)
+            rate[start:stop] = part.numpy()[0, start - lo:stop - lo]
+        return rate
 
     # -- saving -------------------------------------------------------------------
 

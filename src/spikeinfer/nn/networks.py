@@ -274,12 +274,20 @@ class DefaultNet(nn.Module):
         # body reach in half-rate frames, doubled; + stem (4) and difference (1)
         return 2 * (self.config.kernel - 1) * sum(self.config.dilations) + 5
 
-    def forward(self, x: torch.Tensor, dataset: torch.Tensor | None = None) -> torch.Tensor:
+    def trace_statistics(self, x: torch.Tensor) -> dict:
+        """What the network measures over its whole input (the noise scale), to be passed
+        to ``forward`` with each segment of an input too long for one pass."""
+        if not self.config.normalize:
+            return {}
+        return {"noise": noise_scale(F.pad(x, (0, x.shape[-1] % 2), mode="replicate"))}
+
+    def forward(self, x: torch.Tensor, dataset: torch.Tensor | None = None,
+                noise: torch.Tensor | None = None) -> torch.Tensor:
         time = x.shape[-1]
         x = F.pad(x, (0, time % 2), mode="replicate")  # even length for the stride
         features = [x, torch.diff(x, dim=-1, prepend=x[..., :1])]
         if self.config.normalize:
-            features.append(noise_units(x))
+            features.append(noise_units(x) if noise is None else x / noise.clamp(min=1e-6))
         h = F.relu(self.stem(torch.cat(features, dim=1)))  # (batch, channels, time / 2)
         for block in self.blocks:
             h = h + F.relu(block(h), inplace=True)

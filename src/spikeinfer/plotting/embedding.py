@@ -62,17 +62,24 @@ def plot_cross_prediction(cp: CrossPrediction, ax=None):
     return ax
 
 
+
+def _label_datasets(ax, names, fontsize):
+    """Both axes of a dataset x dataset matrix, labels coloured by cell type."""
+    ticks = np.arange(len(names))
+    labels = [short_name(n) for n in names]
+    ax.set_xticks(ticks, labels, fontsize=fontsize, rotation=90)
+    ax.set_yticks(ticks, labels, fontsize=fontsize)
+    for label, name in zip(ax.get_xticklabels(), names):
+        label.set_color(_colour(name))
+    for label, name in zip(ax.get_yticklabels(), names):
+        label.set_color(_colour(name))
+
 def plot_distance_matrix(emb: Embedding, ax=None):
     """Dataset x dataset distance (1 - normalised, symmetrised cross-prediction)."""
     ax = ax or new_figure()[1]
     names = emb.predictive_datasets_
     im = ax.imshow(emb.distances_, cmap="magma_r", interpolation="nearest")
-    ticks = np.arange(len(names))
-    ax.set_xticks(ticks, [short_name(n) for n in names], fontsize=6, rotation=90)
-    ax.set_yticks(ticks, [short_name(n) for n in names], fontsize=6)
-    for i, n in enumerate(names):
-        ax.get_xticklabels()[i].set_color(_colour(n))
-        ax.get_yticklabels()[i].set_color(_colour(n))
+    _label_datasets(ax, names, fontsize=6)
     ax.figure.colorbar(im, ax=ax, shrink=0.8, label="distance")
     return ax
 
@@ -173,12 +180,7 @@ def plot_embedding_cosine(model, ax=None, centred: bool = False):
     low = -1.0 if centred else float(np.floor(matrix.min() * 10) / 10)
     im = ax.imshow(matrix, cmap="RdBu_r" if centred else "viridis", vmin=low, vmax=1.0,
                    interpolation="nearest")
-    ticks = np.arange(len(names))
-    ax.set_xticks(ticks, [short_name(n) for n in names], fontsize=5, rotation=90)
-    ax.set_yticks(ticks, [short_name(n) for n in names], fontsize=5)
-    for i, n in enumerate(names):
-        ax.get_xticklabels()[i].set_color(_colour(n))
-        ax.get_yticklabels()[i].set_color(_colour(n))
+    _label_datasets(ax, names, fontsize=5)
     s = indicator_cosine_summary(names, matrix)
     ax.set_title(("centred (minus mean embedding)" if centred else "raw") + "\nmean "
                  f"off-diagonal: same indicator {s['within']:.3f}, different {s['between']:.3f}",

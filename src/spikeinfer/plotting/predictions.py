@@ -8,6 +8,7 @@ import numpy as np
 
 from ..data import TraceSet
 from ..exceptions import InputError
+from ..inference import CountError, count_interval
 from ._figure import new_figure, save_figure
 
 
@@ -40,14 +41,34 @@ def plot_prediction(ts: TraceSet, prediction: np.ndarray, path, n_neurons: int =
     return save_figure(fig, Path(path), force=force)
 
 
+#: Bins (s) of the rate and interval drawn for each neuron.
+BIN_S = 0.1
+
+
+def binned_rate(spikes: np.ndarray, fps: float, first: int, last: int,
+                log_sd: float | None = None):
+    """Bin edges (s), spikes per second in bins of about :data:`BIN_S` from frame
+    ``first`` to ``last``, and the 90% interval on it (None without ``log_sd``)."""
+    frames = max(1, int(round(BIN_S * fps)))
+    n_bins = max(1, (last - first) // frames)
+    counts = np.nansum(spikes[first:first + n_bins * frames].reshape(n_bins, frames), axis=1)
+    width = frames / fps
+    edges = (first + np.arange(n_bins + 1) * frames) / fps
+    if log_sd is None:
+        return edges, counts / width, None, None
+    low, high = count_interval(counts, CountError(log_sd))
+    return edges, counts / width, low / width, high / width
+
+
 def plot_recording(prediction: dict, path, traces: TraceSet | None = None,
                    neurons=None, start_s: float = 0.0, duration_s: float = 60.0,
                    force: bool = False) -> Path:
     """A prediction (:func:`spikeinfer.io.read_prediction`) drawn: for each of ``neurons``
-    (default: the first three), its trace (when ``traces`` are given), inferred spikes
-    per frame with the interval band where there is one, and spike times, with the true
-    spikes beside them for a recording with ground truth; then a raster of every
-    neuron's spike times and the population rate. PNG, SVG or PDF after the suffix."""
+    (default: the first three), its trace (when ``traces`` are given), the inferred rate
+    in :data:`BIN_S` bins with the 90% interval on it where the prediction has intervals,
+    and spike times, with the true spikes beside them for a recording with ground truth;
+    then a raster of every neuron's spike times and the population rate. PNG, SVG or PDF
+    after the suffix."""
     spikes, fps = prediction["spikes"], prediction["fps"]
     n = spikes.shape[0]
     neurons = list(range(min(n, 3))) if neurons is None else list(neurons)
@@ -60,6 +81,8 @@ def plot_recording(prediction: dict, path, traces: TraceSet | None = None,
     time = np.arange(first, last) / fps
     truth = traces.spike_counts() if traces is not None and traces.has_ground_truth else None
     times = prediction.get("spike_times")
+    log_sd = (prediction.get("provenance") or {}).get("count_error_log_sd") \
+        if prediction.get("lower") is not None else None
     fig, axes = new_figure(len(neurons) + 2, 1, figsize=(10, 1.9 * (len(neurons) + 2)),
                            sharex=True, squeeze=False)
     legend = []
@@ -69,21 +92,23 @@ def plot_recording(prediction: dict, path, traces: TraceSet | None = None,
         if traces is not None:
             ax.plot(time, traces.traces[i, window], color="tab:green", lw=0.7, label="dF/F")
             rate_ax = ax.twinx()
-        if prediction.get("lower") is not None:
-            rate_ax.fill_between(time, prediction["lower"][i, window],
-                                 prediction["upper"][i, window], color="tab:blue", alpha=0.2,
-                                 lw=0, step="mid", label="90% interval")
-        rate_ax.plot(time, spikes[i, window], color="tab:blue", lw=0.8, label="spikes/frame")
-        rate_ax.set_ylabel("spikes / frame", color="tab:blue", fontsize=8)
+        edges, rate, low, high = binned_rate(spikes[i], fps, first, last, log_sd)
+        if low is not None:
+            rate_ax.fill_between(edges, np.r_[low, low[-1]], np.r_[high, high[-1]],
+                                 color="tab:blue", alpha=0.2, lw=0, step="post",
+                                 label=f"90% interval ({BIN_S * 1000:g} ms bins)")
+        rate_ax.step(edges, np.r_[rate, rate[-1]], where="post", color="tab:blue", lw=0.8,
+                     label="inferred rate")
+        rate_ax.set_ylabel("spikes / s", color="tab:blue", fontsize=8)
+        top = max(np.nanmax(high if low is not None else rate), 1e-3)
         if times is not None:
             mine = times[i][(times[i] >= time[0]) & (times[i] <= time[-1])]
-            rate_ax.plot(mine, np.full(mine.size, -0.05 * max(spikes[i, window].max(), 1e-3)),
-                         "|", color="tab:blue", ms=8, label="inferred spikes")
+            rate_ax.plot(mine, np.full(mine.size, -0.06 * top), "|", color="tab:blue", ms=6,
+                         label="inferred spikes")
         if truth is not None:
             frames = np.flatnonzero(truth[i, window] > 0)
-            rate_ax.plot(time[frames], np.full(frames.size, -0.15 * max(spikes[i, window].max(),
-                                                                        1e-3)),
-                         "|", color="black", ms=8, label="true spikes")
+            rate_ax.plot(time[frames], np.full(frames.size, -0.16 * top), "|", color="black",
+                         ms=6, label="true spikes")
         if not legend:
             legend = [h for a in {ax, rate_ax} for h in a.get_legend_handles_labels()[0]]
         quality = prediction.get("quality") or []
