@@ -19,6 +19,7 @@ Each dataset is predicted by the fold model that never saw it (``--models``: fol
 
     python benchmarks/outputs.py --data ../shared/data --models benchmarks/results/cv-models \\
         --cache /tmp/outputs-cache --json benchmarks/results/outputs.json
+    python benchmarks/outputs.py --json benchmarks/results/outputs.json --table
 """
 
 from __future__ import annotations
@@ -154,7 +155,12 @@ def main() -> None:
     parser.add_argument("--models", default="benchmarks/results/cv-models")
     parser.add_argument("--cache", help="folder for each fold's scores, reused when there")
     parser.add_argument("--json")
+    parser.add_argument("--table", action="store_true",
+                        help="print the per-dataset tables of the --json already written")
     args = parser.parse_args()
+    if args.table:
+        print(format_tables(json.loads(Path(args.json).read_text())))
+        return
     warnings.simplefilter("ignore")
     data = load_ground_truth(args.data)
     folds = cv_folds()
@@ -236,6 +242,25 @@ def main() -> None:
     if args.json:
         text = json.dumps({"log_sd_all_folds": overall, "datasets": table}, indent=1)
         write_atomically(Path(args.json), lambda tmp: tmp.write_text(text + "\n"), force=True)
+
+
+def format_tables(result: dict) -> str:
+    """Markdown tables per condition: F1, count error, coverage and width per dataset."""
+    lines = []
+    for condition in CONDITIONS:
+        lines += [f"\n{condition} (log_sd chosen without the dataset's fold)\n",
+                  "| dataset | F1 50 ms: spikeinfer | rounding | OASIS | F1 100 ms: spikeinfer "
+                  "| rounding | OASIS | count error: spikeinfer | rounding | OASIS "
+                  "| coverage 100 ms | 1 s | width 100 ms | 1 s |",
+                  "|---|" + "---|" * 13]
+        for r in (r for r in result["datasets"] if r["condition"] == condition):
+            cells = [r[f"f1_{t}ms_{m}"] for t in (50, 100) for m in METHODS]
+            cells += [r[f"count_error_{m}"] for m in METHODS]
+            cells += [r.get(f"{k}_{b:g}s") for k in ("coverage", "width") for b in BINS_S]
+            lines.append(f"| {r['dataset']} | " + " | ".join(
+                "" if c is None else f"{c:.3f}" if abs(c) < 10 else f"{c:.1f}" for c in cells)
+                + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Shared fixtures: the ground-truth folder, a seed, and a small simulated recording."""
+"""Shared fixtures: the ground-truth folder, a seed, and a small simulated recording (also
+as a `.npy` file)."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -24,3 +26,11 @@ def simulated(seed):
     from spikeinfer.simulate import simulate_recording
 
     return simulate_recording(n_neurons=4, duration_s=60.0, fps=30.0, random_state=seed)
+
+
+@pytest.fixture
+def traces_npy(tmp_path, simulated) -> Path:
+    """The simulated recording saved as ``rec.npy``."""
+    path = tmp_path / "rec.npy"
+    np.save(path, simulated.traces)
+    return path

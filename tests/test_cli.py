@@ -26,13 +26,6 @@ def assert_one_line_error(result, *fragments):
         assert fragment in errors[0], errors[0]
 
 
-@pytest.fixture
-def traces_npy(tmp_path, simulated):
-    path = tmp_path / "rec.npy"
-    np.save(path, simulated.traces)
-    return path
-
-
 def test_predict_npy_writes_same_shape(traces_npy, simulated):
     result = run("predict", traces_npy, "--fps", 30)
     assert result.exit_code == 0, result.output

@@ -89,6 +89,18 @@ def test_chunks_give_the_same_prediction_as_one_call():
     assert len(chunked.quality) == rec.n_neurons
 
 
+def test_estimates_and_flags_do_not_depend_on_the_chunking():
+    rec = simulate_recording(n_neurons=9, duration_s=300.0, fps=30.0, indicator="GCaMP8s",
+                             rate_hz=0.3, random_state=4)
+    model, source = load_model("default"), TraceSource.from_traceset(rec)
+    one = predict_recording(source, model, chunk_neurons=9)
+    small = predict_recording(source, model, chunk_neurons=2)
+    assert np.isfinite(one.estimates["amplitude"]).all()
+    for key, value in one.estimates.items():
+        np.testing.assert_array_equal(np.asarray(small.estimates[key]), np.asarray(value))
+    assert small.quality == one.quality
+
+
 class _Interrupted(KeyboardInterrupt):
     pass
 

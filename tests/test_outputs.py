@@ -24,17 +24,10 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.fixture
-def recording_npy(tmp_path, simulated):
-    path = tmp_path / "rec.npy"
-    np.save(path, simulated.traces)
-    return path
-
-
-def test_every_output_records_its_provenance_and_estimates(tmp_path, recording_npy):
+def test_every_output_records_its_provenance_and_estimates(tmp_path, traces_npy):
     for suffix in (".npy", ".h5", ".zarr"):
         out = tmp_path / f"out{suffix}"
-        result = run("predict", recording_npy, "--fps", 30, "-o", out, "--spike-times",
+        result = run("predict", traces_npy, "--fps", 30, "-o", out, "--spike-times",
                      "--uncertainty")
         assert result.exit_code == 0, result.output
         prediction = read_prediction(out)
@@ -43,7 +36,7 @@ def test_every_output_records_its_provenance_and_estimates(tmp_path, recording_n
         assert p["model"] == "default" and p["model_version"] == card["version"]
         assert p["count_error_log_sd"] == (card.get("count_error_log_sd") or CountError().log_sd)
         assert p["package_version"] and p["model_params"]["network"] == "default"
-        assert p["input"] == str(recording_npy) and p["input_sha256"] == sha256_of(recording_npy)
+        assert p["input"] == str(traces_npy) and p["input_sha256"] == sha256_of(traces_npy)
         assert datetime.fromisoformat(p["run_at"]).tzinfo == timezone.utc
         assert prediction["spikes"].shape == (4, 1800)
         assert np.all(prediction["lower"] <= prediction["upper"])
@@ -119,8 +112,8 @@ def test_the_drawn_rate_is_the_binned_spikes_and_lies_in_its_interval():
     assert binned_rate(spikes, 50.0, 10, 260)[2] is None  # no interval without the error
 
 
-def test_plot_refuses_rows_not_in_the_prediction(tmp_path, recording_npy):
-    run("predict", recording_npy, "--fps", 30, "-o", tmp_path / "p.h5")
+def test_plot_refuses_rows_not_in_the_prediction(tmp_path, traces_npy):
+    run("predict", traces_npy, "--fps", 30, "-o", tmp_path / "p.h5")
     result = run("plot", tmp_path / "p.h5", "--neurons", "0,9", "-o", tmp_path / "f.png")
     assert result.exit_code == 2 and "neurons [9]" in result.stderr
 
@@ -139,8 +132,8 @@ def test_raw_and_percent_inputs_are_recognised_and_converted(tmp_path, simulated
     np.testing.assert_allclose(as_is.traces, transform(simulated.traces))
 
 
-def test_dff_input_is_read_as_it_is(recording_npy, simulated):
-    ts = load_traces(recording_npy, fps=30.0)
+def test_dff_input_is_read_as_it_is(traces_npy, simulated):
+    ts = load_traces(traces_npy, fps=30.0)
     assert ts.meta["input_kind"] == "dff"
     np.testing.assert_array_equal(ts.traces, simulated.traces)
 

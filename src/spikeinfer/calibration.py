@@ -263,8 +263,8 @@ class Calibration:
 
 
 def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None = 60.0,
-              tau_decay_s: float | None = None, random_state: int = 0,
-              n_jobs: int | None = None) -> Calibration:
+              tau_decay_s: float | None = None, prior: tuple[float, float] | None = None,
+              random_state: int = 0, n_jobs: int | None = None) -> Calibration:
     """Estimates of every row of ``traces`` (dF/F at ``fps``), pooled over the rows.
 
     Parameters
@@ -278,28 +278,37 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
     tau_decay_s : float, default=None
         The recording's decay if known (e.g. from all its neurons when ``traces`` is a
         chunk of them); estimated from ``traces`` if None.
+    prior : (amplitude, spread), default=None
+        The recording's pooled dF/F of one spike and the spread between its neurons (log
+        units), known from all its neurons: each neuron is shrunk toward it rather than
+        toward the pool of ``traces``, so that a chunk's estimates do not depend on which
+        neurons share it.
     random_state : int, default=0
         Seed of the choice of neurons the decay is fitted on.
     n_jobs : int, default=None
         Threads the rows are estimated on (None: one; -1: one per core). The estimates
         do not depend on it.
     """
-    traces = np.atleast_2d(np.asarray(traces, dtype=np.float64))
+    traces = np.atleast_2d(np.asarray(traces))
     n = traces.shape[0]
     map_rows = _row_mapper(n_jobs, n)
-    nu = compute_noise_level(traces, fps)
+    keep = int(max(DECAY_MINUTES, AMPLITUDE_MINUTES) * 60 * ANALYSIS_FPS)
 
-    def prepare(row):
+    def prepare(row):  # a row at a time, keeping only what the fits read: bounded memory
+        row = np.asarray(row, dtype=np.float64)
+        noise = compute_noise_level(row, fps)[0], noise_std(row)
         runs = finite_runs(row)
         start, stop = max(runs, key=lambda r: r[1] - r[0]) if runs else (0, 0)
         if stop - start < 2:
-            return np.zeros(0), np.nan, np.nan
+            return np.zeros(0), np.nan, np.nan, *noise
         y, level = _prepare(row[start:stop], fps, baseline_window_s)
         sigma = noise_std(y)
-        return y - resting_level(y, sigma), level, sigma
+        return (y - resting_level(y, sigma))[:keep], level, sigma, *noise
 
-    prepared, baseline, sigma = zip(*map_rows(prepare, traces)) if n else ((), (), ())
-    baseline, sigma = np.array(baseline, dtype=np.float64), np.array(sigma, dtype=np.float64)
+    prepared, baseline, sigma, nu, native_sigma = zip(*map_rows(prepare, traces)) if n \
+        else ((), (), (), (), ())
+    baseline, sigma, nu, native_sigma = (np.array(v, dtype=np.float64) for v in
+                                         (baseline, sigma, nu, native_sigma))
 
     rng = np.random.default_rng(random_state)
     usable = [i for i, y in enumerate(prepared) if y.size > 8 and np.isfinite(sigma[i])]
@@ -310,7 +319,6 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
         [prepared[i][:limit] for i in chosen], sigma[chosen])
 
     limit = int(AMPLITUDE_MINUTES * 60 * ANALYSIS_FPS)
-    native_sigma = noise_std(traces)
 
     def fit(i):
         if prepared[i].size > 8:
@@ -323,7 +331,7 @@ def calibrate(traces: np.ndarray, fps: float, *, baseline_window_s: float | None
     interval = np.array([f.interval for f in fits], dtype=np.float64).reshape(n, 2)
     width = np.array([f.log_width for f in fits])
     confident = np.isfinite(own) & (width < CONFIDENT_WIDTH)
-    pooled, spread, shrunk = pool_amplitudes(own, width)
+    pooled, spread, shrunk = pool_amplitudes(own, width, prior)
     return Calibration(noise_level=nu, noise_std=sigma, baseline=baseline, amplitude=shrunk,
                        amplitude_own=own, amplitude_interval=interval,
                        n_events=np.array([f.n_events for f in fits]), confident=confident,
@@ -344,26 +352,33 @@ def _row_mapper(n_jobs: int | None, n_rows: int):
     return threaded
 
 
-def pool_amplitudes(own: np.ndarray, log_width: np.ndarray) -> tuple[float, float, np.ndarray]:
+def pool_amplitudes(own: np.ndarray, log_width: np.ndarray,
+                    prior: tuple[float, float] | None = None) -> tuple[float, float, np.ndarray]:
     """The recording's amplitude, the spread between its neurons (log units) and each
     neuron's amplitude shrunk toward the recording's.
 
     A neuron's standard error is a quarter of its 95% interval's log width; the pooled
     value is the precision-weighted mean of log amplitudes (a random-effects mean with
-    the between-neuron spread estimated robustly); a neuron without a fit gets the
-    pooled value, and all get NaN when no neuron has one.
+    the between-neuron spread estimated robustly), or ``prior`` (amplitude, spread) when
+    given; a neuron without a fit gets the pooled value, and all get NaN when there is
+    none.
     """
     ok = np.isfinite(own) & np.isfinite(log_width) & (own > 0)
     shrunk = np.full(own.shape, np.nan)
-    if not ok.any():
+    if prior is not None and not np.all(np.isfinite(prior)):
+        return float("nan"), float("nan"), shrunk
+    if prior is None and not ok.any():
         return float("nan"), float("nan"), shrunk
     log_a = np.log(own[ok])
     se = np.maximum(log_width[ok] / 4, 0.02)
-    centre = np.median(log_a)
-    spread = max(1.4826 * float(np.median(np.abs(log_a - centre))), MIN_SPREAD) \
-        if ok.sum() > 2 else MIN_SPREAD
-    weights = 1.0 / (se ** 2 + spread ** 2)
-    pooled = float(np.sum(weights * log_a) / np.sum(weights))
+    if prior is not None:
+        pooled, spread = float(np.log(prior[0])), float(prior[1])
+    else:
+        centre = np.median(log_a)
+        spread = max(1.4826 * float(np.median(np.abs(log_a - centre))), MIN_SPREAD) \
+            if ok.sum() > 2 else MIN_SPREAD
+        weights = 1.0 / (se ** 2 + spread ** 2)
+        pooled = float(np.sum(weights * log_a) / np.sum(weights))
     shrunk[:] = np.exp(pooled)
     own_weight = 1.0 / se ** 2
     prior_weight = 1.0 / spread ** 2

@@ -130,7 +130,7 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                               "their outputs")
     model = load_model(model_name)
     client = _dask_client(workers, scheduler)
-    bar = tqdm(desc="predicting", unit="chunk", total=0, disable=False)
+    bar = None  # made once the first session is ready, so that --adapt's wait is not in it
     try:
         for session in sessions:
             session_fmt = detect_format(session) if fmt == "auto" else fmt
@@ -158,6 +158,8 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                 writer.abort()
                 raise SpikeinferError(f"{target}: an interrupted run left {parts}; pass "
                                       "--resume to finish it, or remove it")
+            if bar is None:
+                bar = tqdm(desc="predicting", unit="chunk", total=0, disable=False)
             bar.total += -(-source.n_neurons // chunk_neurons)
             bar.refresh()
             summary = predict_recording(source, session_model, uncertainty=uncertainty,
@@ -167,7 +169,8 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                                         input_digest=digest)
             _report(source, summary, target)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if client is not None:
             client.close()
 

@@ -217,14 +217,17 @@ class _Chunk:
 
 
 def predict_chunk(model: SpikeModel, traces: np.ndarray, fps: float, rows: tuple[int, int],
-                  tau_decay_s: float | None, *, uncertainty: bool, spike_times: bool,
+                  recording: dict | None, *, uncertainty: bool, spike_times: bool,
                   training_range: dict | None) -> _Chunk:
     """One chunk of rows: predictions, intervals, spike times, estimates and flags. The
-    recording's decay (pooled over its neurons) is given, so that every chunk uses the
-    same one."""
+    recording's decay and pooled amplitude (:func:`recording_estimates`) are given, so
+    that every chunk's estimates are what they would be in one call."""
     spikes = model.predict(traces, fps)
+    known = {} if recording is None else {
+        "tau_decay_s": recording["tau_decay_s"],
+        "prior": (recording["amplitude"], recording["amplitude_spread"])}
     # as many threads as the model's prediction uses (one on a Dask worker)
-    estimates = calibrate(traces, fps, tau_decay_s=tau_decay_s, n_jobs=torch.get_num_threads())
+    estimates = calibrate(traces, fps, n_jobs=torch.get_num_threads(), **known)
     lower = upper = None
     if uncertainty:
         lower, upper = count_interval(spikes, count_error_of(model))
@@ -243,12 +246,15 @@ def count_error_of(model: SpikeModel) -> CountError:
     return CountError(float(log_sd)) if log_sd else CountError()
 
 
-def recording_decay(source: TraceSource) -> float:
-    """The recording's decay, from a sample of its neurons (as :func:`calibrate` would)."""
+def recording_estimates(source: TraceSource) -> dict:
+    """The recording's decay, pooled dF/F of one spike and the spread of the latter
+    between neurons, from a sample of its neurons spread over the rows (as
+    :func:`calibrate` would pool them)."""
     n = source.n_neurons
     rows = np.unique(np.linspace(0, n - 1, min(n, 32)).astype(int))
-    return calibrate(source.read_rows(rows), source.fps,
-                     n_jobs=torch.get_num_threads()).tau_decay_s
+    sample = calibrate(source.read_rows(rows), source.fps, n_jobs=torch.get_num_threads())
+    return {"tau_decay_s": sample.tau_decay_s, "amplitude": sample.recording_amplitude,
+            "amplitude_spread": sample.amplitude_spread}
 
 
 def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bool = False,
@@ -273,7 +279,7 @@ def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bo
         raise InputError(f"chunk of {chunk_neurons} neurons; use 1 or more")
     n = source.n_neurons
     bounds = [(a, min(a + chunk_neurons, n)) for a in range(0, n, chunk_neurons)]
-    tau = recording_decay(source)
+    recording = recording_estimates(source)
     settings = {"uncertainty": uncertainty, "spike_times": spike_times,
                 "chunk_neurons": chunk_neurons, "model": model_name,
                 "input_sha256": input_digest, "n_neurons": n, "n_frames": source.n_frames}
@@ -300,8 +306,8 @@ def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bo
         total["quality"].extend(chunk.quality)
 
     try:
-        for chunk in _run(source, model, todo, tau, uncertainty, spike_times, training_range,
-                          client):
+        for chunk in _run(source, model, todo, recording, uncertainty, spike_times,
+                          training_range, client):
             if store is not None:
                 store.write(chunk)
             ready[chunk.rows] = chunk
@@ -326,16 +332,16 @@ def predict_recording(source: TraceSource, model: SpikeModel, *, uncertainty: bo
         bar.close()
     record = provenance(model, model_name, source, input_digest, settings)
     if writer is None:
-        prediction = _assemble(kept, source, tau)
+        prediction = _assemble(kept, source, recording)
         prediction.provenance = record
         return prediction
-    path = writer.close(record, {"tau_decay_s": tau})
+    path = writer.close(record, recording)
     if store is not None:
         store.remove()
     return {"path": path, "provenance": record, "n_neurons": n, **total}
 
 
-def _run(source, model, bounds, tau, uncertainty, spike_times, training_range,
+def _run(source, model, bounds, recording, uncertainty, spike_times, training_range,
          client) -> Iterator[_Chunk]:
     kwargs = {"uncertainty": uncertainty, "spike_times": spike_times,
               "training_range": training_range}
@@ -344,7 +350,7 @@ def _run(source, model, bounds, tau, uncertainty, spike_times, training_range,
         for rows in bounds:
             try:
                 yield predict_chunk(model, source.read_rows(slice(*rows)), source.fps, rows,
-                                    tau, **kwargs)
+                                    recording, **kwargs)
             except InputError as err:  # name the file and the neuron's row in it
                 message = re.sub(r"^neuron (\d+)", lambda m: f"neuron {rows[0] + int(m[1])}",
                                  str(err))
@@ -354,19 +360,20 @@ def _run(source, model, bounds, tau, uncertainty, spike_times, training_range,
 
     [remote] = client.scatter([model], broadcast=True)  # the weights go to each worker once
     futures = [client.submit(predict_chunk, remote, source.read_rows(slice(*rows)), source.fps,
-                             rows, tau, pure=False, **kwargs) for rows in bounds]
+                             rows, recording, pure=False, **kwargs) for rows in bounds]
     for future in as_completed(futures):
         yield future.result()
 
 
-def _assemble(chunks: Sequence[_Chunk], source: TraceSource, tau: float) -> RecordingPrediction:
+def _assemble(chunks: Sequence[_Chunk], source: TraceSource,
+              recording: dict) -> RecordingPrediction:
     def stack(name):
         parts = [getattr(c, name) for c in chunks]
         return None if parts[0] is None else np.concatenate(parts)
 
     times = None if chunks[0].spike_times is None else [t for c in chunks for t in c.spike_times]
     estimates = {k: np.concatenate([c.estimates[k] for c in chunks]) for k in chunks[0].estimates}
-    estimates["recording_tau_decay_s"] = tau
+    estimates.update({f"recording_{k}": v for k, v in recording.items()})
     return RecordingPrediction(stack("spikes"), source.fps, source.neuron_ids, stack("lower"),
                                stack("upper"), times, estimates,
                                [q for c in chunks for q in c.quality])

@@ -97,9 +97,29 @@ class TraceSource:
                    dataset=ts.dataset, indicator=ts.indicator, meta=ts.meta)
 
 
-def open_npy(path: Path) -> np.ndarray:
-    """A ``.npy`` file as a read-only memory map, after checking that its header's shape
-    fits in the file (a header claiming more is refused, not allocated)."""
+class MappedNpy:
+    """A ``.npy`` file's array, memory-mapped only while a block of it is read: the pages
+    read leave the process with the map, so memory stays that of the block, not of all
+    that was read so far."""
+
+    def __init__(self, path: Path, dtype: np.dtype, shape: tuple, offset: int, order: str):
+        self.path, self.dtype, self.shape = path, dtype, tuple(shape)
+        self.offset, self.order, self.ndim = offset, order, len(shape)
+
+    def __getitem__(self, index) -> np.ndarray:
+        mapped = np.memmap(self.path, dtype=self.dtype, mode="r", offset=self.offset,
+                           shape=self.shape, order=self.order)
+        return np.array(mapped[index])  # a copy: the map is closed when this returns
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        block = self[...]
+        return block if dtype is None else block.astype(dtype)
+
+
+def open_npy(path: Path) -> MappedNpy | np.ndarray:
+    """A ``.npy`` file, read by blocks through a memory map (:class:`MappedNpy`), after
+    checking that its header's shape fits in the file (a header claiming more is refused,
+    not allocated)."""
     try:
         with open(path, "rb") as fh:
             version = npy_format.read_magic(fh)
@@ -122,5 +142,4 @@ def open_npy(path: Path) -> np.ndarray:
         raise InputError(f"{path}: expected numbers, got dtype {dtype}")
     if expected == 0:
         return np.zeros(shape, dtype)
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
-                     order="F" if fortran else "C")
+    return MappedNpy(path, dtype, shape, offset, "F" if fortran else "C")
