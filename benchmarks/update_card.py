@@ -11,7 +11,7 @@ The card's version goes to ``--version``; its command, scores and notes are kept
 command is added to the notes.
 
     python benchmarks/update_card.py default --data ../shared/data \\
-        --outputs benchmarks/results/outputs.json --version 1.1
+        --outputs benchmarks/results/outputs.json --silence --version 1.2
     python benchmarks/update_card.py elephant --data ../shared/data --version 1.1
 """
 
@@ -22,6 +22,7 @@ import json
 import sys
 from pathlib import Path
 
+from spikeinfer.counts import measure_silence
 from spikeinfer.io import load_ground_truth
 from spikeinfer.models import load_model
 from spikeinfer.models.base import describe_training_range
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--outputs", help="outputs.json of benchmarks/outputs.py")
     parser.add_argument("--log-sd", type=float)
+    parser.add_argument("--silence", action="store_true", help="measure the silent level")
     parser.add_argument("--version", required=True)
     args = parser.parse_args()
 
@@ -45,6 +47,8 @@ def main() -> None:
     if args.outputs:
         chosen = json.loads(Path(args.outputs).read_text())["log_sd_all_folds"]
         model.count_error_log_sd_ = chosen["native"]
+    if args.silence:
+        model.silence_ = measure_silence(model.predict)
     if args.log_sd is not None:
         model.count_error_log_sd_ = args.log_sd
     command = "python " + " ".join(["benchmarks/update_card.py", *sys.argv[1:]])
@@ -53,7 +57,8 @@ def main() -> None:
                command=card.get("command", ""), scores=card.get("scores", {}), notes=notes,
                adaptation=card.get("adaptation", {}))
     print(args.name, args.version, json.dumps({"training_range": model.training_range_,
-                                               "count_error_log_sd": model.count_error_log_sd_}))
+                                               "count_error_log_sd": model.count_error_log_sd_,
+                                               "silence": getattr(model, "silence_", {})}))
 
 
 if __name__ == "__main__":

@@ -301,9 +301,9 @@ def test_benchmark_speed_reports_time_memory_and_ratio():
         default["median_s"] / doc["models"]["oasis"]["median_s"])
     assert default["peak_mb"] >= default["data_mb"] > 0
     assert default["runs"][0]["spikes"] > 0
-    # the whole-recording path predicts the same spikes, and adds the estimates
-    assert doc["models"]["default+estimates"]["runs"][0]["spikes"] == pytest.approx(
-        default["runs"][0]["spikes"], rel=1e-5)
+    # the whole-recording path predicts the network's spikes less what noise alone makes
+    whole = doc["models"]["default+estimates"]["runs"][0]["spikes"]
+    assert 0.5 * default["runs"][0]["spikes"] < whole < default["runs"][0]["spikes"]
 
 
 def test_benchmark_speed_refuses_an_unknown_suffix():

@@ -173,9 +173,11 @@ def test_suite2p_no_cells(tmp_path):
 # --- NWB ---------------------------------------------------------------------
 
 def _nwb_file(path, containers=(("Fluorescence", "RoiResponseSeries"),), n_rois=4,
-              rate=30.0, timestamps=None, roi_ids=(10, 11, 12, 13), complete=False):
-    """Write an NWB file with one ROI table and RoiResponseSeries of data (frames, ROIs);
-    ``complete`` adds the subject and metadata a shared file should have."""
+              rate=30.0, timestamps=None, roi_ids=(10, 11, 12, 13), complete=False,
+              traces=None):
+    """Write an NWB file with one ROI table and RoiResponseSeries of data (frames, ROIs):
+    ``traces`` (ROIs, frames), else raw-like noise; ``complete`` adds the subject and
+    metadata a shared file should have."""
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.file import Subject
     from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
@@ -201,7 +203,8 @@ def _nwb_file(path, containers=(("Fluorescence", "RoiResponseSeries"),), n_rois=
     kinds = {"Fluorescence": Fluorescence, "DfOverF": DfOverF}
     by_container = {}
     for i, (container, name) in enumerate(containers):
-        data[container, name] = _raw(n_rois, 10 + i).T  # NWB is (frames, ROIs)
+        values = _raw(n_rois, 10 + i) if traces is None else traces
+        data[container, name] = values.T  # NWB is (frames, ROIs)
         by_container.setdefault(container, []).append((name, data[container, name]))
     for container, series in by_container.items():
         # added to ophys before the series, so the ROI region and its table share ancestors

@@ -15,6 +15,7 @@ from spikeinfer.io import load_traces, read_prediction, sha256_of
 from spikeinfer.io._nwb import read_nwb
 from spikeinfer.io._suite2p import read_suite2p
 from spikeinfer.models import load_model
+from spikeinfer.simulate import simulate_recording
 
 quiet_pynwb = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning",
                                          "ignore::FutureWarning")
@@ -52,7 +53,10 @@ def test_nwb_input_gives_a_new_nwb_file_linked_to_its_rois(tmp_path):
     from pynwb import NWBHDF5IO
 
     source = tmp_path / "session.nwb"
-    _nwb_file(source, containers=(("DfOverF", "dff"),), roi_ids=(10, 11, 12, 13), complete=True)
+    active = simulate_recording(n_neurons=4, duration_s=N_FRAMES / 30.0, fps=30.0,
+                                random_state=1).traces.astype(np.float32)
+    _nwb_file(source, containers=(("DfOverF", "dff"),), roi_ids=(10, 11, 12, 13), complete=True,
+              traces=active)
     assert not [m for m in inspect_nwbfile(nwbfile_path=str(source))
                 if m.importance in (Importance.ERROR, Importance.CRITICAL)]
     before = source.read_bytes()

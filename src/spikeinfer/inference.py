@@ -27,10 +27,11 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .calibration import Calibration, calibrate
+from .counts import gate_silence, silence_threshold
 from .exceptions import InputError
 from .io import PredictionWriter, TraceSource, write_atomically
 from .models import SpikeModel
-from .signals import finite_runs
+from .signals import compute_noise_level, finite_runs
 
 logger = logging.getLogger(__name__)
 
@@ -221,19 +222,27 @@ def predict_chunk(model: SpikeModel, traces: np.ndarray, fps: float, rows: tuple
                   training_range: dict | None) -> _Chunk:
     """One chunk of rows: predictions, intervals, spike times, estimates and flags. The
     recording's decay and pooled amplitude (:func:`recording_estimates`) are given, so
-    that every chunk's estimates are what they would be in one call."""
+    that every chunk's estimates are what they would be in one call.
+
+    Where the model's card measured its answer to noise (``silence``), what noise at each
+    neuron's level could have made is removed (:func:`spikeinfer.counts.gate_silence`)."""
     spikes = model.predict(traces, fps)
     known = {} if recording is None else {
         "tau_decay_s": recording["tau_decay_s"],
         "prior": (recording["amplitude"], recording["amplitude_spread"])}
     # as many threads as the model's prediction uses (one on a Dask worker)
     estimates = calibrate(traces, fps, n_jobs=torch.get_num_threads(), **known)
+    per_neuron = estimates.per_neuron()
+    silence = getattr(model, "silence_", None)
+    if silence:
+        spikes = gate_silence(spikes, estimates.noise_level, fps, silence)
+        per_neuron["silent_level"] = silence_threshold(estimates.noise_level, silence)
     lower = upper = None
     if uncertainty:
         lower, upper = count_interval(spikes, count_error_of(model))
     times = [place_spikes(row, fps) for row in spikes] if spike_times else None
     return _Chunk(rows, spikes.astype(np.float32), _f32(lower), _f32(upper), times,
-                  estimates.per_neuron(), quality_flags(traces, fps, estimates, training_range))
+                  per_neuron, quality_flags(traces, fps, estimates, training_range))
 
 
 def _f32(x):
@@ -454,7 +463,8 @@ class _PartStore:
 def predict_dask(traces, fps: float, model: SpikeModel):
     """A lazy Dask array of expected spikes per frame, the shape of ``traces`` (a Dask array
     of neurons x frames, any chunking): the model is mapped over blocks of whole rows,
-    and sent once to each worker."""
+    and sent once to each worker; what noise alone makes is removed as by
+    :func:`predict_recording`."""
     import dask
     import dask.array as da
 
@@ -467,4 +477,9 @@ def predict_dask(traces, fps: float, model: SpikeModel):
 def _predict_block(block: np.ndarray, model: SpikeModel, fps: float) -> np.ndarray:
     if block.size == 0:
         return np.zeros(block.shape, np.float32)
-    return model.predict(np.asarray(block), fps).astype(np.float32)
+    block = np.asarray(block)
+    spikes = model.predict(block, fps)
+    silence = getattr(model, "silence_", None)
+    if silence:  # as predict_recording does
+        spikes = gate_silence(spikes, compute_noise_level(block, fps), fps, silence)
+    return spikes.astype(np.float32)

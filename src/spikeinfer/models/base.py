@@ -107,6 +107,9 @@ class ModelCard:
     #: The model's measured error on counts (log standard deviation), which sets the
     #: width of its intervals (:class:`spikeinfer.inference.CountError`).
     count_error_log_sd: float | None = None
+    #: The model's answer to pure noise (:func:`spikeinfer.counts.measure_silence`), by
+    #: which ``predict`` removes what noise alone makes.
+    silence: dict = field(default_factory=dict)
     pipeline: dict | None = None
     scores: dict = field(default_factory=dict)
     command: str = ""
@@ -250,6 +253,7 @@ class SpikeModel(BaseEstimator, ABC):
         adaptation) are what the model cannot know itself."""
         fields.setdefault("count_error_log_sd", getattr(self, "count_error_log_sd_", None))
         fields.setdefault("training_range", getattr(self, "training_range_", {}) or {})
+        fields.setdefault("silence", getattr(self, "silence_", {}) or {})
         return ModelCard(name=name, architecture=self.architecture,
                          training_data=list(getattr(self, "training_data_", [])),
                          supported_fps=self.supported_fps, package_version=__version__,
@@ -296,3 +300,4 @@ class SpikeModel(BaseEstimator, ABC):
         self.training_data_ = card.get("training_data", [])
         self.training_range_ = card.get("training_range") or {}
         self.count_error_log_sd_ = card.get("count_error_log_sd")
+        self.silence_ = card.get("silence") or {}
