@@ -9,6 +9,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spikeinfer.exceptions import InputError
@@ -179,3 +180,107 @@ def test_default_data_dir_prefers_the_cache_and_says_where_it_looked(tmp_path, m
         default_data_dir()
     (tmp_path / "xdg" / "spikeinfer" / "ground_truth" / "cascade_gt").mkdir(parents=True)
     assert default_data_dir() == tmp_path / "xdg" / "spikeinfer" / "ground_truth"
+
+
+# The command line.
+
+def _run(*args):
+    from click.testing import CliRunner
+
+    from spikeinfer.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _one_line_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def test_data_refuses_the_shipped_registry_without_checksums():
+    _one_line_error(_run("data"), "ground_truth_registry.json", "no file with a pinned sha256",
+                    "--registry FILE")
+
+
+def test_data_command_fetches_once_then_downloads_nothing(mirror, tmp_path, monkeypatch):
+    server, registry = mirror
+    dest = tmp_path / "cache"
+    monkeypatch.setenv(DATA_ENV, str(dest))  # the default --dest
+    first = _run("data", "--registry", registry)
+    assert first.exit_code == 0, first.output
+    assert "3 files downloaded, 0 already there" in first.stdout
+    assert {rel: (dest / rel).read_bytes() for rel in FILES} == FILES
+    second = _run("data", "--registry", registry)
+    assert second.exit_code == 0, second.output
+    assert "0 files downloaded, 3 already there" in second.stdout
+    assert len(server.requests) == 3
+    assert default_data_dir() == dest
+
+
+def test_make_registry_lists_a_copy_that_data_then_fetches(mirror, tmp_path):
+    server, _ = mirror
+    listed = tmp_path / "lab.json"
+    made = _run("data", "--make-registry", tmp_path / "served", "--url", server.url,
+                "--version", "lab-2026", "--registry", listed)
+    assert made.exit_code == 0, made.output
+    doc = json.loads(listed.read_text())
+    assert doc["version"] == "lab-2026" and len(doc["files"]) == 3
+    _one_line_error(_run("data", "--make-registry", tmp_path / "served", "--url", server.url,
+                         "--version", "2", "--registry", listed), str(listed), "--force")
+    fetched = _run("data", "--registry", listed, "--dest", tmp_path / "copy")
+    assert fetched.exit_code == 0, fetched.output
+    assert {rel: (tmp_path / "copy" / rel).read_bytes() for rel in FILES} == FILES
+
+
+@pytest.mark.parametrize("command", [
+    ("adapt", "REC", "--fps", 30, "-o", "OUT"),
+    ("predict", "REC", "--fps", 30, "--adapt", "-o", "OUT.h5"),
+])
+def test_missing_ground_truth_is_one_line_saying_where_and_what_to_run(
+        command, tmp_path, monkeypatch, traces_npy):
+    missing = tmp_path / "nowhere"
+    monkeypatch.setenv(DATA_ENV, str(missing))
+    args = [traces_npy if a == "REC" else tmp_path / a if str(a).startswith("OUT") else a
+            for a in command]
+    _one_line_error(_run(*args), str(missing), "spikeinfer data")
+    assert not (tmp_path / "OUT").exists() and not (tmp_path / "OUT.h5").exists()
+
+
+def test_partial_copy_of_the_ground_truth_loads_what_it_holds(tmp_path, data_dir):
+    from spikeinfer.io import load_ground_truth
+
+    (tmp_path / "cascade_gt").mkdir()
+    (tmp_path / "cascade_gt" / "DS05-Cal520-zf-pDp").symlink_to(
+        data_dir / "cascade_gt" / "DS05-Cal520-zf-pDp")
+    loaded = load_ground_truth(tmp_path, skip_missing=True)
+    assert {ts.dataset for ts in loaded} == {"DS05-Cal520-zf-pDp"}
+    with pytest.raises(InputError, match="DS01-OGB1-m-V1 not found"):
+        load_ground_truth(tmp_path)
+    with pytest.raises(InputError, match="spikeinfer data"):
+        load_ground_truth(tmp_path / "cascade_gt" / "DS05-Cal520-zf-pDp", skip_missing=True)
+
+
+def test_adapt_reads_the_fetched_folder_by_default(tmp_path, monkeypatch, data_dir):
+    from spikeinfer.embedding import Embedding
+    from spikeinfer.io import load_cascade_collection
+    from spikeinfer.models import read_card
+
+    fetched = tmp_path / "fetched"
+    (fetched / "cascade_gt").mkdir(parents=True)
+    for name in ("DS05-Cal520-zf-pDp", "DS23-OGB1-m-PV-V1"):
+        (fetched / "cascade_gt" / name).symlink_to(data_dir / "cascade_gt" / name)
+    monkeypatch.setenv(DATA_ENV, str(fetched))
+    data = load_cascade_collection(fetched / "cascade_gt", quiet=True)
+    embedding = Embedding(predictive=False).fit(data)
+    embedding.save(tmp_path / "embedding")
+    recording = next(ts for ts in data if ts.dataset.startswith("DS23")).subset([0, 1])
+    traces = recording.traces[:, :recording.lengths.min()]
+    np.save(tmp_path / "rec.npy", traces)
+    result = _run("adapt", tmp_path / "rec.npy", "--fps", recording.fps, "--embedding",
+                  tmp_path / "embedding", "-k", 1, "--steps", 2, "-o", tmp_path / "adapted")
+    assert result.exit_code == 0, result.output
+    chosen = read_card(tmp_path / "adapted")["card"]["adaptation"]["datasets"]
+    assert chosen == embedding.nearest_datasets(traces, recording.fps, 1)

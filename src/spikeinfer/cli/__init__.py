@@ -1,5 +1,5 @@
-"""Command line: ``spikeinfer predict | evaluate | benchmark | train | adapt | models | demo
-| plot | simulate | indicators | generative | embedding``.
+"""Command line: ``spikeinfer predict | evaluate | benchmark | train | adapt | data | models
+| demo | plot | simulate | indicators | generative | embedding``.
 
 One module per command group; this one holds the entry point and turns the package's
 errors and warnings into one line each on stderr. Each command imports what it needs when
@@ -15,8 +15,8 @@ import warnings
 import click
 
 from ..exceptions import SpikeinferError
-from . import benchmark, demo, embedding, evaluate, generative, models, plot, predict, simulate
-from . import train
+from . import benchmark, data, demo, embedding, evaluate, generative, models, plot, predict
+from . import simulate, train
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -47,6 +47,6 @@ def main():
 
 
 for command in (predict.predict, evaluate.evaluate, benchmark.benchmark, models.models_cmd,
-                plot.plot, demo.demo, train.train, train.adapt, simulate.simulate,
+                plot.plot, demo.demo, train.train, train.adapt, data.data, simulate.simulate,
                 simulate.indicators, generative.generative, embedding.embedding):
     main.add_command(command)

@@ -54,3 +54,20 @@ def _json_out(result, output: Path | None):
         click.echo(text)
     else:
         write_atomically(output, lambda tmp: tmp.write_text(text), force=True)
+
+
+def data_option(help_text: str):
+    """``--data DIR``, defaulting to the ground truth ``spikeinfer data`` fetched (see
+    :func:`ground_truth_dir`)."""
+    return click.option(
+        "--data", "data_dir", type=click.Path(path_type=Path), default=None,
+        help=f"{help_text} [default: $SPIKEINFER_DATA, else the user cache that "
+             "'spikeinfer data' fills, else ../shared/data beside a repository checkout]")
+
+
+def ground_truth_dir(data_dir: Path | None) -> Path:
+    """The folder given with ``--data``, else the default one; one line saying where it
+    looked and to run ``spikeinfer data`` when there is none."""
+    from ..io import default_data_dir
+
+    return default_data_dir() if data_dir is None else data_dir

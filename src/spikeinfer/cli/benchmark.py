@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..exceptions import SpikeinferError
-from ._common import ESTIMATOR_NAMES, _finite, _json_out, _json_params
+from ._common import (ESTIMATOR_NAMES, _finite, _json_out, _json_params, data_option,
+                      ground_truth_dir)
 
 
 @click.group()
@@ -68,9 +69,7 @@ def benchmark_gt_cmd(folders, model_name, fps, noise_level, seed, as_json):
 
 
 @benchmark.command("cv")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True,
-              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@data_option("Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
 @click.option("--models", "model_names", default=",".join(ESTIMATOR_NAMES), show_default=True,
               help="Comma-separated models to cross-validate.")
 @click.option("--folds", "n_folds", type=int, default=5, show_default=True)
@@ -115,7 +114,7 @@ def benchmark_cv_cmd(data_dir, model_names, n_folds, fps, noise_level, budget_s,
 
     for name in names:
         build(name)  # bad names or parameters fail before any training
-    data = load_ground_truth(data_dir)
+    data = load_ground_truth(ground_truth_dir(data_dir))
     results = cross_validate(build, names, data, n_folds, fps, noise_level, seed, results_dir,
                              only_folds or None, models_dir=models_dir)
     summary = summarise_cv(results)

@@ -9,6 +9,7 @@ import click
 
 from ..exceptions import SpikeinferError
 from ..io import FORMATS, ORIENTATIONS
+from ._common import data_option, ground_truth_dir
 
 
 @click.group()
@@ -17,9 +18,7 @@ def embedding():
 
 
 @embedding.command("fit")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True,
-              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@data_option("Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Folder for model.json and cross_prediction.npz (its cache: FOLDER/cache).")
 @click.option("--neurons-per-dataset", type=int, default=4, show_default=True,
@@ -58,7 +57,7 @@ def embedding_fit(data_dir, output, neurons_per_dataset, n_components, regressor
         raise SpikeinferError(f"--neurons-per-dataset {neurons_per_dataset}: use 2 or more")
     torch.set_num_threads(1)
     start = time.perf_counter()
-    data = load_ground_truth(data_dir)
+    data = load_ground_truth(ground_truth_dir(data_dir))
     emb = Embedding(n_components, not statistical_only, neurons_per_dataset, regressor,
                     selection, budget_s, seed)
     output.mkdir(parents=True, exist_ok=True)

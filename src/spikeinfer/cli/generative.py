@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..exceptions import SpikeinferError
-from ._common import _json_out, _json_params
+from ._common import _json_out, _json_params, data_option, ground_truth_dir
 
 
 @click.group()
@@ -19,9 +19,7 @@ def generative():
 
 @generative.command("train")
 @click.argument("kind", type=click.Choice(["classifier", "autoencoder", "gan"]))
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True,
-              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@data_option("Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Folder for model.json and weights.safetensors.")
 @click.option("--steps", type=int, help="Training steps (default: the model's).")
@@ -52,7 +50,7 @@ def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, f
         raise SpikeinferError(f"--param: {err}") from None
     model._validate()
     start = time.perf_counter()
-    data = load_ground_truth(data_dir)
+    data = load_ground_truth(ground_truth_dir(data_dir))
     model.fit(data, progress=True)
     model.training_["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
     model.training_["total_seconds"] = round(time.perf_counter() - start, 1)
@@ -65,8 +63,7 @@ def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, f
 
 @generative.command("evaluate")
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True)
+@data_option("Folder with cascade_gt/ and spikefinder/.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path),
               help="Also write the results table as JSON to this file.")
 def generative_evaluate(folder, data_dir, json_path):
@@ -81,7 +78,7 @@ def generative_evaluate(folder, data_dir, json_path):
 
     model = load_generative(folder)
     start = time.perf_counter()
-    result = evaluate_model(model, load_ground_truth(data_dir))
+    result = evaluate_model(model, load_ground_truth(ground_truth_dir(data_dir)))
     result["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
     result["seconds"] = round(time.perf_counter() - start, 1)
     click.echo(format_evaluation(result))
@@ -92,8 +89,7 @@ def generative_evaluate(folder, data_dir, json_path):
 
 @generative.command("figures")
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True)
+@data_option("Folder with cascade_gt/ and spikefinder/.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Folder for the PNG figures.")
 @click.option("--force", is_flag=True, help="Overwrite existing figures.")
@@ -107,7 +103,7 @@ def generative_figures(folders, data_dir, output, force):
     models = [(folder, load_generative(folder)) for folder in folders]
     if not output.is_dir():
         output.mkdir(parents=True)
-    data = load_ground_truth(data_dir)
+    data = load_ground_truth(ground_truth_dir(data_dir))
     for folder, model in models:
         for path in plot_model(model, data, output, folder / "evaluation.json", force=force):
             click.echo(f"figure: {path}")

@@ -8,6 +8,7 @@ import click
 
 from ..exceptions import SpikeinferError
 from ..io import FORMATS, INPUT_KINDS, ORIENTATIONS
+from ._common import data_option, ground_truth_dir
 
 
 def _default_output(path: Path, fmt: str) -> Path:
@@ -55,9 +56,7 @@ def _sessions(input_path: Path) -> list[Path]:
               help="Also write the 90% interval of spikes per frame (spikes_lower/upper).")
 @click.option("--adapt", is_flag=True, help="First fine-tune the model on the ground truth "
               "nearest to the recording and on simulated twins with its own kinetics.")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True,
-              help="Ground-truth folder for --adapt.")
+@data_option("Ground-truth folder for --adapt.")
 @click.option("--chunk-neurons", type=int, default=256, show_default=True,
               help="Neurons predicted at a time: sets the memory used.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run of the same command.")
@@ -86,6 +85,7 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
     if len(sessions) > 1 and (output is None or output.suffix):
         raise SpikeinferError(f"{input_path}: {len(sessions)} sessions; pass -o FOLDER for "
                               "their outputs")
+    ground_truth = ground_truth_dir(data_dir) if adapt else None
     model = load_model(model_name)
     client = _dask_client(workers, scheduler)
     bar = None  # made once the first session is ready, so that --adapt's wait is not in it
@@ -101,7 +101,7 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                 raise SpikeinferError(f"{target}: is the input; choose another output")
             source = open_traces(session, session_fmt, fps, orientation=orientation,
                                  dataset=dataset, input_kind=input_kind)
-            session_model = _adapted(model, source, model_name, data_dir) if adapt else model
+            session_model = _adapted(model, source, model_name, ground_truth) if adapt else model
             digest = sha256_of_input(session)
             parts = target.parent / f".{target.name}.parts"
             if resume:  # a killed run's half-written output; its finished chunks stay
@@ -150,8 +150,9 @@ def _adapted(model, source, model_name, data_dir):
     from ..io import load_ground_truth
 
     recording = source.traceset()
-    adapted, chosen = adapt_model(model, recording, load_ground_truth(data_dir),
-                                  load_embedding("default"), simulate=True)
+    ground_truth = load_ground_truth(data_dir, skip_missing=True)
+    adapted, chosen = adapt_model(model, recording, ground_truth, load_embedding("default"),
+                                  simulate=True)
     click.echo(f"{recording.source}: {model_name} fine-tuned on {', '.join(chosen)} and "
                "simulated twins with the recording's kinetics", err=True)
     return adapted

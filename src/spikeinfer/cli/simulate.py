@@ -12,7 +12,7 @@ import numpy as np
 
 from ..exceptions import SpikeinferError
 from ..simulate import SIMULATION_FORMATS, SPIKE_PATTERNS
-from ._common import _finite
+from ._common import _finite, data_option, ground_truth_dir
 
 
 @click.command()
@@ -101,9 +101,7 @@ def indicators_list(table_path, with_datasets, as_json):
 
 
 @indicators.command("fit")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data"), show_default=True,
-              help="Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
+@data_option("Folder with cascade_gt/ and spikefinder/ (set 4 is added).")
 @click.option("--fps", type=float, default=30.0, show_default=True,
               help="Every recording is resampled to this rate before fitting.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
@@ -123,7 +121,7 @@ def indicators_fit(data_dir, fps, output, force):
     if output.exists() and not force:
         raise SpikeinferError(f"{output}: already exists; pass --force to overwrite")
     start = time.perf_counter()
-    data = load_ground_truth(data_dir)
+    data = load_ground_truth(ground_truth_dir(data_dir))
     table = fit_indicator_table(data, fps)
     seconds = time.perf_counter() - start
     table = {"command": "spikeinfer " + shlex.join(sys.argv[1:]), "seconds": round(seconds),

@@ -10,7 +10,7 @@ import click
 
 from ..exceptions import SpikeinferError
 from ..io import FORMATS, ORIENTATIONS
-from ._common import ESTIMATOR_NAMES, _json_params
+from ._common import ESTIMATOR_NAMES, _json_params, data_option, ground_truth_dir
 
 
 @click.command()
@@ -70,9 +70,8 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
 @click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
 @click.option("--model", "model_name", default="default", show_default=True,
               help="Network to start from: shipped name or saved model folder.")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("../shared/data/cascade_gt"), show_default=True,
-              help="Folder of CASCADE-format ground-truth datasets.")
+@data_option("Folder of CASCADE-format ground-truth datasets, or the data folder holding "
+             "them in cascade_gt/.")
 @click.option("--embedding", "embedding_name", default="default", show_default=True,
               help="Embedding of the ground-truth datasets: 'default' or a saved folder.")
 @click.option("-k", "n_nearest", type=int, default=3, show_default=True,
@@ -97,6 +96,9 @@ def adapt(input_path, output, fps, model_name, data_dir, embedding_name, n_neare
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
     if n_nearest < 1 or steps < 1:
         raise SpikeinferError("-k and --steps must be at least 1")
+    data_dir = ground_truth_dir(data_dir)
+    if (data_dir / "cascade_gt").is_dir():
+        data_dir = data_dir / "cascade_gt"
     recording = load_traces(input_path, fmt, fps, orientation=orientation, dataset=dataset)
     model = load_model(model_name)
     embedding = load_embedding(embedding_name)
