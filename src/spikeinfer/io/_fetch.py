@@ -39,17 +39,9 @@ class RegistryFile:
 
 @dataclass(frozen=True)
 class Registry:
-    """The files of one pinned version of a ground-truth copy.
-
-    Attributes
-    ----------
-    name, version : str
-        What the files are and which version of them (version None: not pinned).
-    files : tuple of RegistryFile
-        Each with its absolute URL.
-    source : str
-        The registry's file, named in messages.
-    """
+    """The files of one version of a ground-truth copy: what they are (``name``), the
+    version pinned (None: none), each file with its absolute URL (``files``), and the
+    registry's file (``source``), named in messages."""
 
     name: str
     version: str | None
