@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from test_cli import assert_one_line_error, run
+
 from spikeinfer.exceptions import InputError
 from spikeinfer.io import (DATA_ENV, check_pinned, default_data_dir, fetch_ground_truth,
                            make_registry, read_registry)
@@ -184,24 +186,8 @@ def test_default_data_dir_prefers_the_cache_and_says_where_it_looked(tmp_path, m
 
 # The command line.
 
-def _run(*args):
-    from click.testing import CliRunner
-
-    from spikeinfer.cli import main
-
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    errors = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert len(errors) == 1 and "Traceback" not in result.output, result.output
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
-
-
 def test_data_refuses_the_shipped_registry_without_checksums():
-    _one_line_error(_run("data"), "ground_truth_registry.json", "no file with a pinned sha256",
+    assert_one_line_error(run("data"), "ground_truth_registry.json", "no file with a pinned sha256",
                     "--registry FILE")
 
 
@@ -209,11 +195,11 @@ def test_data_command_fetches_once_then_downloads_nothing(mirror, tmp_path, monk
     server, registry = mirror
     dest = tmp_path / "cache"
     monkeypatch.setenv(DATA_ENV, str(dest))  # the default --dest
-    first = _run("data", "--registry", registry)
+    first = run("data", "--registry", registry)
     assert first.exit_code == 0, first.output
     assert "3 files downloaded, 0 already there" in first.stdout
     assert {rel: (dest / rel).read_bytes() for rel in FILES} == FILES
-    second = _run("data", "--registry", registry)
+    second = run("data", "--registry", registry)
     assert second.exit_code == 0, second.output
     assert "0 files downloaded, 3 already there" in second.stdout
     assert len(server.requests) == 3
@@ -223,14 +209,14 @@ def test_data_command_fetches_once_then_downloads_nothing(mirror, tmp_path, monk
 def test_make_registry_lists_a_copy_that_data_then_fetches(mirror, tmp_path):
     server, _ = mirror
     listed = tmp_path / "lab.json"
-    made = _run("data", "--make-registry", tmp_path / "served", "--url", server.url,
+    made = run("data", "--make-registry", tmp_path / "served", "--url", server.url,
                 "--version", "lab-2026", "--registry", listed)
     assert made.exit_code == 0, made.output
     doc = json.loads(listed.read_text())
     assert doc["version"] == "lab-2026" and len(doc["files"]) == 3
-    _one_line_error(_run("data", "--make-registry", tmp_path / "served", "--url", server.url,
+    assert_one_line_error(run("data", "--make-registry", tmp_path / "served", "--url", server.url,
                          "--version", "2", "--registry", listed), str(listed), "--force")
-    fetched = _run("data", "--registry", listed, "--dest", tmp_path / "copy")
+    fetched = run("data", "--registry", listed, "--dest", tmp_path / "copy")
     assert fetched.exit_code == 0, fetched.output
     assert {rel: (tmp_path / "copy" / rel).read_bytes() for rel in FILES} == FILES
 
@@ -239,13 +225,13 @@ def test_make_registry_lists_a_copy_that_data_then_fetches(mirror, tmp_path):
     ("adapt", "REC", "--fps", 30, "-o", "OUT"),
     ("predict", "REC", "--fps", 30, "--adapt", "-o", "OUT.h5"),
 ])
-def test_missing_ground_truth_is_one_line_saying_where_and_what_to_run(
+def test_missing_ground_truth_is_one_line_saying_where_and_what_torun(
         command, tmp_path, monkeypatch, traces_npy):
     missing = tmp_path / "nowhere"
     monkeypatch.setenv(DATA_ENV, str(missing))
     args = [traces_npy if a == "REC" else tmp_path / a if str(a).startswith("OUT") else a
             for a in command]
-    _one_line_error(_run(*args), str(missing), "spikeinfer data")
+    assert_one_line_error(run(*args), str(missing), "spikeinfer data")
     assert not (tmp_path / "OUT").exists() and not (tmp_path / "OUT.h5").exists()
 
 
@@ -279,7 +265,7 @@ def test_adapt_reads_the_fetched_folder_by_default(tmp_path, monkeypatch, data_d
     recording = next(ts for ts in data if ts.dataset.startswith("DS23")).subset([0, 1])
     traces = recording.traces[:, :recording.lengths.min()]
     np.save(tmp_path / "rec.npy", traces)
-    result = _run("adapt", tmp_path / "rec.npy", "--fps", recording.fps, "--embedding",
+    result = run("adapt", tmp_path / "rec.npy", "--fps", recording.fps, "--embedding",
                   tmp_path / "embedding", "-k", 1, "--steps", 2, "-o", tmp_path / "adapted")
     assert result.exit_code == 0, result.output
     chosen = read_card(tmp_path / "adapted")["card"]["adaptation"]["datasets"]

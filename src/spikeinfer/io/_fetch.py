@@ -200,8 +200,8 @@ def fetch_ground_truth(registry: Registry, folder=None, *, retries: int = 2,
     level = logger.level
     logger.setLevel(logging.WARNING)  # one summary line instead of a line per file
     try:
-        with tqdm(registry.files, desc="ground truth", unit="file", disable=not progress
-                  if progress is not None else None) as bar:
+        with tqdm(registry.files, desc="ground truth", unit="file",
+                  disable=None if progress is None else not progress) as bar:
             for entry in bar:
                 try:
                     # pooch hands its action to the processor: download, update, fetch
