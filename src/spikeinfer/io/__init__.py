@@ -41,6 +41,8 @@ from ._catalogue import (
     normalise_indicator_name,
 )
 from ._artifact import ARTIFACT_KINDS, read_artifact, sha256_of, write_artifact
+from ._fetch import (DATA_ENV, FetchResult, Registry, check_pinned, default_data_dir,
+                     fetch_ground_truth, ground_truth_cache, make_registry, read_registry)
 from ._predictions import (
     PREDICTION_SUFFIXES,
     PredictionWriter,
@@ -60,7 +62,9 @@ __all__ = ["INPUT_KINDS", "PREDICTION_SUFFIXES", "PredictionWriter", "TraceSourc
            "load_catalogue", "load_ground_truth", "normalise_indicator_name", "read_artifact",
            "sha256_of", "write_artifact", "detect_format", "load_traces", "load_spikefinder",
            "load_cascade_dataset", "load_cascade_collection", "load_counts",
-           "save_predictions", "sha256_of_input", "write_atomically"]
+           "save_predictions", "sha256_of_input", "write_atomically", "DATA_ENV",
+           "FetchResult", "Registry", "check_pinned", "default_data_dir", "fetch_ground_truth",
+           "ground_truth_cache", "make_registry", "read_registry"]
 
 
 def detect_format(path: Path) -> str:
@@ -294,10 +298,13 @@ def sha256_of_input(path) -> str:
     return digest.hexdigest()
 
 
-def load_ground_truth(root, datasets: Sequence[str] | None = None) -> list[TraceSet]:
+def load_ground_truth(root, datasets: Sequence[str] | None = None, *,
+                      skip_missing: bool = False) -> list[TraceSet]:
     """Ground truth under ``root`` (the data folder, e.g. ``../shared/data``): the
     catalogue's CASCADE datasets and Spikefinder set 4, or only ``datasets`` (names of
-    the catalogue, e.g. ``spikefinder-5``), chosen before anything is read."""
+    the catalogue, e.g. ``spikefinder-5``), chosen before anything is read. With
+    ``skip_missing``, datasets not under ``root`` are left out (a partial copy), and
+    only a folder holding none of them is refused."""
     catalogue = load_catalogue()
     root = Path(root)
     if datasets is None:
@@ -306,6 +313,11 @@ def load_ground_truth(root, datasets: Sequence[str] | None = None) -> list[Trace
     unknown = [d for d in datasets if d not in catalogue]
     if unknown:
         raise InputError(f"not in the ground-truth catalogue: {', '.join(unknown)}")
+    if skip_missing:
+        datasets = [d for d in datasets if (root / catalogue[d].path).exists()]
+        if not datasets:
+            raise InputError(f"{root}: holds none of the ground-truth datasets (cascade_gt/, "
+                             "spikefinder/); run 'spikeinfer data' to fetch them")
     data = []
     for name in datasets:
         path = root / catalogue[name].path
