@@ -175,7 +175,10 @@ class SpikeModel(BaseEstimator, ABC):
         """Expected spikes per frame, same shape as ``traces``.
 
         Stretches of NaN give NaN; a finite stretch shorter than
-        :attr:`min_frames` inside a trace gives NaN too (with a warning).
+        :attr:`min_frames` inside a trace gives NaN too (with a warning). This is the
+        model's output as it is: :func:`spikeinfer.inference.predict_recording` (and
+        ``spikeinfer predict``) also removes what noise alone makes (the card's
+        ``silence``).
 
         Parameters
         ----------
