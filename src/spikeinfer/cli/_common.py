@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -54,3 +56,18 @@ def _json_out(result, output: Path | None):
         click.echo(text)
     else:
         write_atomically(output, lambda tmp: tmp.write_text(text), force=True)
+
+
+def show_progress() -> bool:
+    """Progress bars only on a terminal: in a log they are noise that the next line sticks
+    to."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def naming(where: str):
+    """The package's errors raised inside, prefixed with ``where`` (the files they concern)."""
+    try:
+        yield
+    except SpikeinferError as err:
+        raise type(err)(f"{where}: {err}") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..exceptions import SpikeinferError
-from ._common import _json_out, _json_params
+from ._common import _json_out, _json_params, show_progress
 
 
 @click.group()
@@ -53,7 +53,7 @@ def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, f
     model._validate()
     start = time.perf_counter()
     data = load_ground_truth(data_dir)
-    model.fit(data, progress=True)
+    model.fit(data, progress=show_progress())
     model.training_["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
     model.training_["total_seconds"] = round(time.perf_counter() - start, 1)
     model.save(output, force=force)
