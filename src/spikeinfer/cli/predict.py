@@ -60,8 +60,8 @@ def _output_in(folder: Path, session: Path) -> Path:
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output: .npy, .h5, .zarr, .nwb (NWB input) or .csv (Spikefinder input); "
-              "or a folder (one .h5 per session in it).")
+              help="Output: .npy, .h5, .zarr, .nwb (NWB input) or .csv (Spikefinder input), "
+              "or a folder for one .h5 per session.")
 @click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
 @click.option("--model", "model_name", default="default", show_default=True,
               help="Shipped model name or saved model folder.")

@@ -47,8 +47,9 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
 
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
+    kwargs = _json_params(params)
     with naming("--param"):  # bad names or values fail before the ground truth is read
-        model = make_estimator(architecture, **_json_params(params))
+        model = make_estimator(architecture, **kwargs)
     scores = {"cross_validation": read_cv_scores(cv_path, architecture)} if cv_path else {}
     excluded = [e.strip() for e in exclude.split(",") if e.strip()]
     data = [ts for ts in load_cascade_collection(data_dir, quiet=True)
