@@ -1,6 +1,7 @@
 """The command line: outputs, and one-line errors with exit code 2 on bad input."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -403,3 +404,162 @@ def test_adapt_fine_tunes_on_the_nearest_ground_truth_and_gives_a_loadable_model
     # Not twice into the same folder without --force.
     assert_one_line_error(run("adapt", tmp_path / "rec.npy", "--fps", recording.fps, "-o", out),
                           str(out), "--force")
+
+
+# --- folders, progress, Ctrl-C, worker counts, messages that name their files ----------
+
+def _suite2p_planes(root, traces, planes):
+    for plane in planes:
+        folder = root / "suite2p" / plane
+        folder.mkdir(parents=True)
+        raw = 500.0 * (1 + traces)
+        np.save(folder / "F.npy", raw.astype(np.float32))
+        np.save(folder / "Fneu.npy", np.zeros_like(raw, dtype=np.float32))
+        np.save(folder / "iscell.npy", np.ones((raw.shape[0], 2)))
+        np.save(folder / "ops.npy", np.array({"fs": 30.0}, dtype=object), allow_pickle=True)
+    return root / "suite2p"
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_single_plane_suite2p_folder_goes_into_an_output_folder(tmp_path, simulated,
+                                                                  existing):
+    suite2p = _suite2p_planes(tmp_path, simulated.traces[:4], ["plane0"])
+    if existing:
+        (tmp_path / "out").mkdir()
+    result = run("predict", suite2p, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["suite2p-plane0.spikes.h5"]
+    from spikeinfer.io import read_prediction
+
+    spikes = read_prediction(tmp_path / "out" / "suite2p-plane0.spikes.h5")["spikes"]
+    assert spikes.shape == (4, simulated.n_frames)
+
+
+def test_progress_bars_only_on_a_terminal_and_the_summary_on_its_own_line(
+        traces_npy, monkeypatch):
+    import spikeinfer.cli.predict
+
+    result = run("predict", traces_npy, "--fps", 30, "-o", traces_npy.with_name("a.h5"))
+    assert result.exit_code == 0, result.output
+    assert "predicting" not in result.stderr  # CliRunner's stderr is no terminal
+    monkeypatch.setattr(spikeinfer.cli.predict, "show_progress", lambda: True)
+    result = run("predict", traces_npy, "--fps", 30, "-o", traces_npy.with_name("b.h5"))
+    assert result.exit_code == 0, result.output
+    assert "predicting" in result.stderr
+    summary = re.search(r"\d+ neurons x \d+ frames", result.output).start()
+    assert result.output[summary - 1] in "\r\n", repr(result.output[summary - 40:summary + 5])
+
+
+def test_ctrl_c_mid_run_stops_with_130_and_keeps_the_parts_for_resume(tmp_path, simulated,
+                                                                        monkeypatch):
+    import spikeinfer.inference
+    from spikeinfer.io import read_prediction
+
+    np.save(tmp_path / "rec.npy", simulated.traces)
+    args = ("predict", tmp_path / "rec.npy", "--fps", 30, "--chunk-neurons", 1)
+    assert run(*args, "-o", tmp_path / "clean.h5").exit_code == 0
+    predict_chunk, calls = spikeinfer.inference.predict_chunk, []
+
+    def interrupted_at_the_third_chunk(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return predict_chunk(*a, **k)
+
+    monkeypatch.setattr(spikeinfer.inference, "predict_chunk", interrupted_at_the_third_chunk)
+    target, parts = tmp_path / "out.h5", tmp_path / ".out.h5.parts"
+    result = run(*args, "-o", target)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines() == ["spikeinfer: interrupted"]
+    assert not target.exists()
+    assert len(list(parts.glob("rows-*.npz"))) == 2
+    calls.clear()
+    result = run(*args, "-o", target, "--resume")
+    assert result.exit_code == 0, result.output
+    assert len(calls) == simulated.n_neurons - 2  # only the chunks not kept
+    np.testing.assert_array_equal(read_prediction(target)["spikes"],
+                                  read_prediction(tmp_path / "clean.h5")["spikes"])
+    assert not parts.exists()
+
+
+def test_ctrl_c_while_the_libraries_load_gives_one_line_and_130(tmp_path):
+    # Ctrl-C in the first seconds lands in an import: here, that of scipy.
+    code = ("import sys\n"
+            "class Interrupt:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'scipy':\n"
+            "            raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "sys.argv = ['spikeinfer', '--help']\n"
+            "from spikeinfer.cli import main\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "spikeinfer: interrupted\n"
+
+
+@pytest.mark.slow
+def test_sigint_to_a_running_predict_stops_it_for_resume(tmp_path):
+    import signal
+    import time
+
+    from spikeinfer.io import read_prediction
+    from spikeinfer.simulate import simulate_recording
+
+    rec = simulate_recording(n_neurons=40, duration_s=300.0, fps=30.0, random_state=9)
+    np.save(tmp_path / "rec.npy", rec.traces.astype(np.float32))
+    command = [sys.executable, "-m", "spikeinfer", "predict", str(tmp_path / "rec.npy"),
+               "--fps", "30", "--chunk-neurons", "4"]
+    target, parts = tmp_path / "out.h5", tmp_path / ".out.h5.parts"
+    process = subprocess.Popen(command + ["-o", str(target)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(parts.glob("rows-*.npz")) and process.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate()
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["spikeinfer: interrupted"] and out == ""
+    assert not target.exists() and list(parts.glob("rows-*.npz"))
+    result = run(*command[3:], "-o", target, "--resume")
+    assert result.exit_code == 0, result.output
+    assert not parts.exists()
+    assert read_prediction(target)["spikes"].shape == rec.traces.shape
+
+
+@pytest.mark.parametrize("workers", [0, -2])
+def test_workers_below_one_give_one_line_before_dask_is_needed(traces_npy, monkeypatch,
+                                                                workers):
+    monkeypatch.setitem(sys.modules, "dask", None)  # as if dask were not installed
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    result = run("predict", traces_npy, "--fps", 30, "--workers", workers)
+    assert_one_line_error(result, f"--workers {workers}", "1 or more")
+    assert not traces_npy.with_name("rec.spikes.npy").exists()
+
+
+def test_train_messages_name_their_files_and_options(tmp_path, data_dir):
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    (gt / "DS23-OGB1-m-PV-V1").symlink_to(data_dir / "cascade_gt" / "DS23-OGB1-m-PV-V1")
+    result = run("train", "--data", gt, "--exclude", "DS23", "-o", tmp_path / "m")
+    assert_one_line_error(result, str(gt), "--exclude DS23")
+    # a bad hyper-parameter fails before the ground truth is read, and says which option
+    result = run("train", "--data", tmp_path / "missing", "--param", "no_such=1",
+                 "-o", tmp_path / "m")
+    assert_one_line_error(result, "--param", "no_such")
+    assert not (tmp_path / "m").exists()
+
+
+def test_adapt_messages_name_the_recording_model_and_ground_truth(tmp_path, simulated,
+                                                                  data_dir):
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    (gt / "DS23-OGB1-m-PV-V1").symlink_to(data_dir / "cascade_gt" / "DS23-OGB1-m-PV-V1")
+    np.save(tmp_path / "rec.npy", simulated.traces)
+    result = run("adapt", tmp_path / "rec.npy", "--fps", 30, "--model", "oasis", "--data", gt,
+                 "-o", tmp_path / "m")
+    assert_one_line_error(result, str(tmp_path / "rec.npy"), "oasis", str(gt),
+                          "only networks")
+    assert not (tmp_path / "m").exists()

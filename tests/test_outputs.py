@@ -184,7 +184,10 @@ def test_suite2p_layout_nwb_reads_as_its_suite2p_folder(tmp_path):
     np.testing.assert_allclose(from_nwb.traces, from_folder.traces, rtol=1e-5, atol=1e-7)
 
 
-def test_the_progress_bar_reaches_its_end(tmp_path, simulated):
+def test_the_progress_bar_reaches_its_end(tmp_path, simulated, monkeypatch):
+    import spikeinfer.cli.predict
+
+    monkeypatch.setattr(spikeinfer.cli.predict, "show_progress", lambda: True)  # a terminal
     np.save(tmp_path / "many.npy", np.tile(simulated.traces, (9, 1)))  # 36 traces
     result = run("predict", tmp_path / "many.npy", "--fps", 30, "--chunk-neurons", 5,
                  "-o", tmp_path / "p.h5")

@@ -8,23 +8,37 @@ it runs, so that ``spikeinfer --help`` starts without loading torch.
 
 from __future__ import annotations
 
-import logging
 import sys
-import warnings
 
-import click
+#: Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+INTERRUPTED_MESSAGE = "spikeinfer: interrupted"
 
-from ..exceptions import SpikeinferError
-from . import benchmark, data, demo, embedding, evaluate, generative, models, plot, predict
-from . import simulate, train
+try:  # the libraries take seconds to import: Ctrl-C then too gives one line, no traceback
+    import logging
+    import warnings
+
+    import click
+    from tqdm import tqdm
+
+    from ..exceptions import SpikeinferError
+    from . import benchmark, data, demo, embedding, evaluate, generative, models, plot, predict
+    from . import simulate, train
+    from ._common import show_progress
+except KeyboardInterrupt:
+    print(INTERRUPTED_MESSAGE, file=sys.stderr)
+    raise SystemExit(INTERRUPTED) from None
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"spikeinfer: warning: {message}", err=True)
+    with tqdm.external_write_mode(file=sys.stderr):  # on its own line, not on a bar's
+        click.echo(f"spikeinfer: warning: {message}", err=True)
 
 
 class _Group(click.Group):
-    """Turns the package's errors into one line on stderr and exit code 2."""
+    """Turns the package's errors into one line on stderr and exit code 2, and Ctrl-C
+    into one line and exit code 130 (``predict`` keeps its finished chunks for
+    ``--resume``)."""
 
     def invoke(self, ctx):
         warnings.showwarning = _show_warning
@@ -38,6 +52,10 @@ class _Group(click.Group):
             where = f"{err.filename}: " if err.filename else ""
             click.echo(f"spikeinfer: error: {where}{err.strerror or err}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            # on a terminal, after the "^C" it echoes or an open progress bar
+            click.echo(("\n" if show_progress() else "") + INTERRUPTED_MESSAGE, err=True)
+            sys.exit(INTERRUPTED)
 
 
 @click.group(cls=_Group)

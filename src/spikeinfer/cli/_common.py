@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -71,3 +73,18 @@ def ground_truth_dir(data_dir: Path | None) -> Path:
     from ..io import default_data_dir
 
     return default_data_dir() if data_dir is None else data_dir
+
+
+def show_progress() -> bool:
+    """Progress bars only on a terminal: in a log they are noise that the next line sticks
+    to."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def naming(where: str):
+    """The package's errors raised inside, prefixed with ``where`` (the files they concern)."""
+    try:
+        yield
+    except SpikeinferError as err:
+        raise type(err)(f"{where}: {err}") from None

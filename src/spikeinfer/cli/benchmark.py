@@ -9,7 +9,7 @@ import click
 
 from ..exceptions import SpikeinferError
 from ._common import (ESTIMATOR_NAMES, _finite, _json_out, _json_params, data_option,
-                      ground_truth_dir)
+                      ground_truth_dir, show_progress)
 
 
 @click.group()
@@ -33,7 +33,8 @@ def benchmark_spikefinder_cmd(folder, model_name, split, sets, peers, as_json):
 
     model = load_model(model_name)
     chosen = [s.strip() for s in sets.split(",") if s.strip()] if sets else None
-    result = benchmark_spikefinder(folder, model, split, chosen, peers, progress=not as_json)
+    result = benchmark_spikefinder(folder, model, split, chosen, peers,
+                                  progress=not as_json and show_progress())
     if as_json:
         click.echo(json.dumps(_finite(result), indent=2))
     else:
@@ -61,7 +62,7 @@ def benchmark_gt_cmd(folders, model_name, fps, noise_level, seed, as_json):
     data = [ts for folder in folders for ts in load_cascade_dataset(folder, quiet=True)]
     max_lag = round(0.1 * fps) if fps else 0
     result = score_datasets(model, data, fps, noise_level, seed, max_lag=max_lag,
-                            progress=not as_json)
+                            progress=not as_json and show_progress())
     if as_json:
         _json_out(result, None)
     else:

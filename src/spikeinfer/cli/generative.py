@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..exceptions import SpikeinferError
-from ._common import _json_out, _json_params, data_option, ground_truth_dir
+from ._common import _json_out, _json_params, data_option, ground_truth_dir, show_progress
 
 
 @click.group()
@@ -51,7 +51,7 @@ def generative_train(kind, data_dir, output, steps, max_seconds, params, seed, f
     model._validate()
     start = time.perf_counter()
     data = load_ground_truth(ground_truth_dir(data_dir))
-    model.fit(data, progress=True)
+    model.fit(data, progress=show_progress())
     model.training_["command"] = "spikeinfer " + shlex.join(sys.argv[1:])
     model.training_["total_seconds"] = round(time.perf_counter() - start, 1)
     model.save(output, force=force)

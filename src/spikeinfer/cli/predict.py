@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ..exceptions import SpikeinferError
-from ..io import FORMATS, INPUT_KINDS, ORIENTATIONS
-from ._common import data_option, ground_truth_dir
+from ..io import FORMATS, INPUT_KINDS, ORIENTATIONS, PREDICTION_SUFFIXES
+from ._common import data_option, ground_truth_dir, naming, show_progress
 
 
 def _default_output(path: Path, fmt: str) -> Path:
@@ -29,18 +29,39 @@ def _sessions(input_path: Path) -> list[Path]:
         if not matches:
             raise SpikeinferError(f"{input_path}: matches no file or folder")
         return matches
-    if input_path.is_dir() and not (input_path / "F.npy").exists():
-        planes = sorted(p for p in input_path.glob("plane*") if (p / "F.npy").exists())
-        if len(planes) > 1:
-            return planes
-    return [input_path]
+    planes = _planes(input_path)
+    return planes if len(planes) > 1 else [input_path]
+
+
+def _planes(path: Path) -> list[Path]:
+    """The plane folders of a suite2p folder (none for anything else)."""
+    if not path.is_dir() or (path / "F.npy").exists():
+        return []
+    return sorted(p for p in path.glob("plane*") if (p / "F.npy").exists())
+
+
+def _is_folder(output: Path) -> bool:
+    """Whether ``-o`` names a folder for the outputs rather than an output (a Zarr store
+    is a folder too)."""
+    return not output.suffix or (output.is_dir()
+                                 and output.suffix.lower() not in PREDICTION_SUFFIXES)
+
+
+def _output_in(folder: Path, session: Path) -> Path:
+    """A session's output in an output folder; a plane is named with its suite2p folder."""
+    planes = _planes(session)
+    if len(planes) == 1:
+        session = planes[0]
+    name = f"{session.parent.name}-{session.name}" if session.name.startswith("plane") \
+        else session.stem
+    return folder / f"{name}.spikes.h5"
 
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output: .npy, .h5, .zarr, .nwb (NWB input) or .csv (Spikefinder input); "
-              "a folder for several sessions.")
+              help="Output: .npy, .h5, .zarr, .nwb (NWB input) or .csv (Spikefinder input), "
+              "or a folder for one .h5 per session.")
 @click.option("--fps", type=float, help="Frame rate in Hz, where the format has none.")
 @click.option("--model", "model_name", default="default", show_default=True,
               help="Shipped model name or saved model folder.")
@@ -79,10 +100,13 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
         raise SpikeinferError(f"--chunk-neurons {chunk_neurons}: use 1 or more")
     if workers is not None and scheduler is not None:
         raise SpikeinferError("--workers and --scheduler: choose one")
+    if workers is not None and workers < 1:
+        raise SpikeinferError(f"--workers {workers}: use 1 or more")
     sessions = _sessions(input_path)
     if not sessions[0].exists():
         raise SpikeinferError(f"{input_path}: no such file or folder")
-    if len(sessions) > 1 and (output is None or output.suffix):
+    into_folder = output is not None and _is_folder(output)
+    if len(sessions) > 1 and not into_folder:
         raise SpikeinferError(f"{input_path}: {len(sessions)} sessions; pass -o FOLDER for "
                               "their outputs")
     ground_truth = ground_truth_dir(data_dir) if adapt else None
@@ -93,10 +117,9 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
         for session in sessions:
             session_fmt = detect_format(session) if fmt == "auto" else fmt
             target = output or _default_output(session, session_fmt)
-            if len(sessions) > 1:
-                target.mkdir(parents=True, exist_ok=True)
-                target = target / f"{session.parent.name}-{session.name}.spikes.h5" \
-                    if session.name.startswith("plane") else target / f"{session.stem}.spikes.h5"
+            if into_folder:
+                output.mkdir(parents=True, exist_ok=True)
+                target = _output_in(output, session)
             if session.exists() and target.resolve() == session.resolve():
                 raise SpikeinferError(f"{target}: is the input; choose another output")
             source = open_traces(session, session_fmt, fps, orientation=orientation,
@@ -112,20 +135,25 @@ def predict(input_path, output, fps, model_name, fmt, orientation, dataset, inpu
                 lengths=source.meta.get("lengths"), nwb_input=session if
                 session_fmt == "nwb" else None, nwb_series=source.meta.get("series"),
                 nwb_rows=source.meta.get("roi_table_rows"))
-            if parts.exists() and not resume:
+            try:
+                if parts.exists() and not resume:
+                    raise SpikeinferError(f"{target}: an interrupted run left {parts}; pass "
+                                          "--resume to finish it, or remove it")
+                if bar is None:
+                    bar = tqdm(desc="predicting", unit="chunk", total=0,
+                               disable=not show_progress())
+                bar.total += -(-source.n_neurons // chunk_neurons)
+                bar.refresh()
+            except BaseException:  # Ctrl-C too: nothing half-written stays
                 writer.abort()
-                raise SpikeinferError(f"{target}: an interrupted run left {parts}; pass "
-                                      "--resume to finish it, or remove it")
-            if bar is None:
-                bar = tqdm(desc="predicting", unit="chunk", total=0, disable=False)
-            bar.total += -(-source.n_neurons // chunk_neurons)
-            bar.refresh()
+                raise
             summary = predict_recording(source, session_model, uncertainty=uncertainty,
                                         spike_times=spike_times, chunk_neurons=chunk_neurons
                                         or CHUNK_NEURONS, writer=writer, parts=parts,
                                         client=client, progress=bar, model_name=model_name,
                                         input_digest=digest)
-            _report(source, summary, target)
+            with tqdm.external_write_mode():  # the summary on its own line, not on the bar's
+                _report(source, summary, target)
     finally:
         if bar is not None:
             bar.close()
@@ -140,8 +168,6 @@ def _dask_client(workers, scheduler):
 
     if scheduler is not None:
         return Client(scheduler)
-    if workers < 1:
-        raise SpikeinferError(f"--workers {workers}: use 1 or more")
     return Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
 
 
@@ -151,8 +177,9 @@ def _adapted(model, source, model_name, data_dir):
 
     recording = source.traceset()
     ground_truth = load_ground_truth(data_dir, skip_missing=True)
-    adapted, chosen = adapt_model(model, recording, ground_truth, load_embedding("default"),
-                                  simulate=True)
+    with naming(f"{recording.source} (--adapt: model {model_name}, ground truth {data_dir})"):
+        adapted, chosen = adapt_model(model, recording, ground_truth, load_embedding("default"),
+                                      simulate=True)
     click.echo(f"{recording.source}: {model_name} fine-tuned on {', '.join(chosen)} and "
                "simulated twins with the recording's kinetics", err=True)
     return adapted

@@ -10,7 +10,8 @@ import click
 
 from ..exceptions import SpikeinferError
 from ..io import FORMATS, ORIENTATIONS
-from ._common import ESTIMATOR_NAMES, _json_params, data_option, ground_truth_dir
+from ._common import (ESTIMATOR_NAMES, _json_params, data_option, ground_truth_dir, naming,
+                      show_progress)
 
 
 @click.command()
@@ -48,14 +49,19 @@ def train(architecture, data_dir, spikefinder_files, exclude, output, params, cv
     if (output / "model.json").exists() and not force:
         raise SpikeinferError(f"{output}: holds a model already; pass --force to overwrite")
     kwargs = _json_params(params)
+    with naming("--param"):  # bad names or values fail before the ground truth is read
+        model = make_estimator(architecture, **kwargs)
     scores = {"cross_validation": read_cv_scores(cv_path, architecture)} if cv_path else {}
     excluded = [e.strip() for e in exclude.split(",") if e.strip()]
     data = [ts for ts in load_cascade_collection(data_dir, quiet=True)
             if not any(ts.dataset.startswith(e) for e in excluded)]
     data += [load_spikefinder(path) for path in spikefinder_files]
-    model = make_estimator(architecture, **kwargs)
+    sources = ", ".join(map(str, [data_dir, *spikefinder_files]))
+    if not data:
+        raise SpikeinferError(f"{sources}: no ground truth left after --exclude {exclude}")
     start = time.perf_counter()
-    model.fit(data, progress=True)
+    with naming(sources):
+        model.fit(data, progress=show_progress())
     seconds = time.perf_counter() - start
     datasets = sorted({ts.dataset for ts in data})
     model.save(output, version=version, scores=scores,
@@ -104,8 +110,9 @@ def adapt(input_path, output, fps, model_name, data_dir, embedding_name, n_neare
     embedding = load_embedding(embedding_name)
     start = time.perf_counter()
     ground_truth = load_cascade_collection(data_dir, quiet=True)
-    adapted, chosen = adapt_model(model, recording, ground_truth, embedding, n_nearest,
-                                  steps=steps)
+    with naming(f"{input_path} (model {model_name}, ground truth {data_dir})"):
+        adapted, chosen = adapt_model(model, recording, ground_truth, embedding, n_nearest,
+                                      steps=steps)
     seconds = time.perf_counter() - start
     noise = adapted.resolved_augmentation.noise_levels
     adapted.save(output, command="spikeinfer " + shlex.join(sys.argv[1:]),

@@ -9,11 +9,11 @@ noise nu = 4, as ``spikeinfer benchmark cv`` scores them. If the mean beats its 
 by little, the default's errors on unseen datasets are shared by every seed (bias), not
 seed-to-seed scatter (variance), and an ensemble is not worth its prediction time.
 
-Usage: ``OMP_NUM_THREADS=1 python benchmarks/seed_ensemble.py [--data DIR] [--fold 0]
+Usage: ``OMP_NUM_THREADS=1 python experiments/seed_ensemble/seed_ensemble.py [--data DIR] [--fold 0]
 [--seeds 0 1]`` (each network about 5-8 min on one thread, depending on the machine's load)
 
 Measured before ``time_stretch`` joined the default recipe (seed 0 reproduces that
-recipe's folds in ``benchmarks/results/screens/no-stretch``), mean correlation,
+recipe's folds in ``experiments/screens/no-stretch``), mean correlation,
 native / 30 Hz nu 4:
 
 ========  ===============  ===============  ===============
@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeinfer.evaluation.groundtruth import load_ground_truth, make_folds, score_datasets
+from spikeinfer.evaluation.groundtruth import make_folds, score_datasets
+from spikeinfer.io import load_ground_truth
 from spikeinfer.models import make_estimator
 
 

@@ -2,10 +2,11 @@
 
 Reads the per-fold results of three ``spikeinfer benchmark cv --models default`` runs (the
 real-only one in ``benchmarks/results/cv``, the others with ``--param
-'default:synthetic="simulator"'`` / ``"gan"``, see the README) and prints one table:
+'default:synthetic="simulator"'`` / ``"gan"`` in this folder, see its README) and prints one table:
 held-out dataset x condition (native rate; 30 Hz with nu = 4) x training data, with means.
 
-Usage: ``python benchmarks/augmentation_table.py [--results benchmarks/results]``
+Usage: ``python experiments/augmentation/augmentation_table.py [--cv benchmarks/results/cv]
+[--results experiments/augmentation]``
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from spikeinfer.evaluation.groundtruth import is_inhibitory
 
-RUNS = {"real": "cv", "+ simulator": "augmentation/simulator", "+ GAN": "augmentation/gan"}
+RUNS = {"+ simulator": "simulator", "+ GAN": "gan"}  # folders of --results
 CONDITIONS = {"native": "native", "degraded": "30 Hz, ν 4"}
 
 
@@ -34,9 +35,12 @@ def read_run(folder: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--results", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--cv", type=Path, default=Path("benchmarks/results/cv"),
+                        help="the real-only run: the shipped default's cross-validation")
+    parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args()
-    runs = {name: read_run(args.results / sub) for name, sub in RUNS.items()}
+    runs = {"real": read_run(args.cv),
+            **{name: read_run(args.results / sub) for name, sub in RUNS.items()}}
     datasets = sorted(set.intersection(*(set(r["native"]) for r in runs.values())))
     header = " | ".join(f"{label}: {name}" if i == 0 else name
                         for label in CONDITIONS.values() for i, name in enumerate(runs))

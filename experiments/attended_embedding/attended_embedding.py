@@ -7,7 +7,7 @@ and of different indicators (raw and centred) with a permutation p-value of thei
 difference (indicator labels shuffled), and the centred cosine within and across the
 excitatory and inhibitory classes; then redraws the figure.
 
-    OMP_NUM_THREADS=1 python benchmarks/attended_embedding.py [--model attended]
+    OMP_NUM_THREADS=1 python experiments/attended_embedding/attended_embedding.py [--model attended]
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ import argparse
 
 import numpy as np
 
-from spikeinfer.embedding import (
-    dataset_indicator,
-    embedding_cosine_similarity,
-    indicator_cosine_summary,
-    save_embedding_cosine,
-)
+from spikeinfer.embedding import embedding_cosine_similarity, indicator_cosine_summary
 from spikeinfer.evaluation.groundtruth import is_inhibitory
+from spikeinfer.io import dataset_indicator
 from spikeinfer.models import load_model
+from spikeinfer.plotting.embedding import save_embedding_cosine
 
 
 def same_minus_different(indicators: list, matrix: np.ndarray) -> float:

@@ -8,7 +8,7 @@ at its native rate and at 30 Hz with noise nu = 4, exactly as ``spikeinfer bench
 cv`` scores it. Compare each dataset with the all-data default's score in the
 ``benchmark cv`` summary given by ``--compare`` (there too the dataset was held out).
 
-Usage: ``python benchmarks/inhibitory_model.py [--data DIR] [--folds 4] [--results DIR]
+Usage: ``python experiments/inhibitory_model/inhibitory_model.py [--data DIR] [--folds 4] [--results DIR]
 [--compare benchmarks/results/cv_summary.json] [--json FILE]``
 """
 
@@ -24,10 +24,9 @@ from spikeinfer.evaluation.groundtruth import (
     cross_validate,
     format_cv,
     is_inhibitory,
-    load_ground_truth,
     summarise_cv,
 )
-from spikeinfer.io import write_atomically
+from spikeinfer.io import load_ground_truth, write_atomically
 from spikeinfer.models import make_estimator
 
 NAME = "inhibitory-only"

@@ -24,7 +24,7 @@ What it measures
   scored on Spikefinder train sets 4, 5, 6 (out-of-sample) and per tuning dataset, next
   to the runner-up (best setting with the other kind of tau) and the default setting.
 
-Usage: ``python benchmarks/tune_oasis.py [--data DIR] [--max-neurons 8] [--seed 0] [--json]``
+Usage: ``python experiments/tune_oasis/tune_oasis.py [--data DIR] [--max-neurons 8] [--seed 0] [--json]``
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ from tqdm.auto import tqdm
 from spikeinfer.data import TraceSet
 from spikeinfer.evaluation import mean_scores, score_neurons
 from spikeinfer.exceptions import DataWarning
-from spikeinfer.io import load_cascade_collection, load_spikefinder
-from spikeinfer.io._cascade import indicator_from_name
+from spikeinfer.io import dataset_indicator, load_cascade_collection, load_spikefinder
 from spikeinfer.models.oasis import OasisModel
 
 EXCLUDED = ("DS16", "DS17")  # same neurons as Spikefinder sets 5 and 6
@@ -78,6 +77,10 @@ class MemoOasis(OasisModel):
             self.stats["nonfinite"] += int(not np.isfinite(spikes).all())
             self.cache[key] = spikes
         return self.cache[key]
+
+
+def _indicator(dataset: str) -> str:
+    return dataset_indicator(dataset) or "unknown"
 
 
 def subsample(sets: list[TraceSet], max_neurons: int, max_s: float,
@@ -176,7 +179,7 @@ def per_family(rows, smoothing):
     datasets = sorted(next(iter(by_tau.values())))
     families = defaultdict(list)
     for d in datasets:
-        families[indicator_from_name(d)].append(d)
+        families[_indicator(d)].append(d)
     table = {}
     for fam, members in sorted(families.items()):
         corr = {str(t): float(np.mean([by_tau[t][d]["corr"] for d in members])) for t in TAUS}
@@ -184,7 +187,7 @@ def per_family(rows, smoothing):
                       "best_tau": max(corr, key=corr.get)}
     lodo = []
     for d in datasets:
-        same = [o for o in families[indicator_from_name(d)] if o != d]
+        same = [o for o in families[_indicator(d)] if o != d]
         others = same or [o for o in datasets if o != d]
         tau = max(TAUS[1:], key=lambda t: np.mean([by_tau[t][o]["corr"] for o in others]))
         lodo.append(by_tau[tau][d]["corr"])
@@ -258,7 +261,7 @@ def print_report(report):
     print("\n(d) Tuning datasets, chosen setting, calibration fitted on all of them")
     print(f"{'dataset':<40}{'family':>17}{'n':>4}{'corr':>8}{'bias':>8}")
     for d, s in report["per_dataset"].items():
-        print(f"{d:<40}{indicator_from_name(d):>17}{s['n_neurons']:>4}{fmt(s['corr'])}{fmt(s['bias'])}")
+        print(f"{d:<40}{_indicator(d):>17}{s['n_neurons']:>4}{fmt(s['corr'])}{fmt(s['bias'])}")
     print(f"\nWarnings during modelling: {report['warnings'] or 'none'}")
     failures = report["oasis_failures"]
     print(f"OASIS failures (run scored as zero output): {len(failures)}")
@@ -269,7 +272,7 @@ def print_report(report):
 
 
 def main(argv=None):
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=repo.parent / "shared" / "data")
     parser.add_argument("--max-neurons", type=int, default=8)

@@ -23,11 +23,11 @@ to the training datasets (``Embedding.distances_to_datasets``), computed on the 
 traces that are scored (native, or resampled to 30 Hz with noise added); recordings
 with no trace long enough for the properties (8 s) do not vote.
 
-Usage: ``OMP_NUM_THREADS=1 python benchmarks/conditioning.py [--data DIR]
+Usage: ``OMP_NUM_THREADS=1 python experiments/conditioning/conditioning.py [--data DIR]
 [--folds 2 3] [--recipe 150s|current] [--results DIR] [--oracle]``; ``--oracle`` also
 scores every training dataset's conditioning at the native rate (an upper bound for
 choosing one; about 13 min a fold). RESULTS defaults to
-``benchmarks/results/conditioning`` (``recipe-current/`` in it for ``--recipe current``);
+``experiments/conditioning`` (``recipe-current/`` in it for ``--recipe current``);
 trained fold models are kept in ``RESULTS/foldK-attended/`` and per-fold scores in
 ``RESULTS/foldK.json``, and reruns reuse both.
 """
@@ -46,12 +46,11 @@ import torch
 from spikeinfer.embedding import Embedding
 from spikeinfer.evaluation.groundtruth import (
     degrade,
-    load_ground_truth,
     make_folds,
     score_datasets,
 )
 from spikeinfer.exceptions import InputError
-from spikeinfer.io import write_atomically
+from spikeinfer.io import load_ground_truth, write_atomically
 from spikeinfer.models import load_model, make_estimator
 
 CONDITIONS = ("mean", "nearest", "mixture")
@@ -206,13 +205,13 @@ def main() -> None:
     parser.add_argument("--folds", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="150s")
     parser.add_argument("--results", type=Path,
-                        help="default: benchmarks/results/conditioning, and its recipe-current/ "
+                        help="default: experiments/conditioning, and its recipe-current/ "
                              "for --recipe current (stored models are reused by folder)")
     parser.add_argument("--oracle", action="store_true",
                         help="also score every training dataset's conditioning (native rate)")
     args = parser.parse_args()
     if args.results is None:
-        args.results = Path("benchmarks/results/conditioning") / (
+        args.results = Path(__file__).resolve().parent / (
             "recipe-current" if args.recipe == "current" else "")
 
     data = load_ground_truth(args.data)
