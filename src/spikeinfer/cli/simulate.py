@@ -45,7 +45,18 @@ from ._common import _finite, data_option, ground_truth_dir
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def simulate(output, indicator, n_neurons, duration_s, fps, noise_level, rate_hz, spike_pattern,
              amplitude_cv, drift_dff, neuropil, shot_noise, seed, fmt, force):
-    """Simulate a recording with its true spikes (training or test data)."""
+    """Simulate a recording with its true spikes (training or test data).
+
+    \b
+    The presets are linear: every simulated spike is as large as the average spike of
+    the preset's ground truth, bursts included (real isolated spikes of GCaMP6, GCaMP7f
+    and GCaMP5k are 0.1-0.4 of that). The default model's counts are not calibrated on
+    them: at 30 Hz and
+    nu 2 it predicts 5.3x the true count on the generic indicator, 1.9-4.8x on the GCaMP,
+    Cal-520 and XCaMP presets, 0.9-1.0x on jRCaMP1a and jRGECO1a, and 0.2-0.3x on OGB-1
+    and R-CaMP (whose spikes are near the noise). Use simulated recordings to test
+    timing and correlation, not absolute counts.
+    """
     from ..signals import check_fps
     from ..simulate import save_simulation, simulate_recording, simulation_paths
 
