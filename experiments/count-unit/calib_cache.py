@@ -1,11 +1,9 @@
-import glob, json, pickle, warnings, numpy as np, sys
-sys.path.insert(0, "/work/scratch")
+import glob, json, warnings, numpy as np
 from spikeinfer.calibration import calibrate
 from spikeinfer.counts import gate_silence
 from spikeinfer.models import load_model
 warnings.simplefilter("ignore")
 silence = load_model("default").silence_
-exec(open("experiments/count-unit/work/features.py").read().split("def varmean")[0].split("TAUS =")[1].join(["TAUS =", ""]) if False else "")
 from scipy import signal
 TAUS = np.geomspace(0.1, 3.0, 12)
 def implied(y, p, fps, tau):

@@ -1,6 +1,9 @@
 import json, sys, numpy as np
 from spikeinfer.io import cv_folds
-feat = json.load(open("experiments/count-unit/work/feat.json"))
+from sklearn.linear_model import QuantileRegressor
+# screen.py FEATURES.json [--lad]
+feat = json.load(open(sys.argv[1]))
+LAD = "--lad" in sys.argv
 cv = json.load(open("benchmarks/results/cv_summary.json"))["summary"]["default"]
 folds = cv_folds(); fold_of = {d: k for k, f in enumerate(folds) for d in f}
 conds = {"native": "native", "30Hz_nu4": "degraded"}
@@ -30,7 +33,11 @@ def evaluate(cols, label):
         train = [D[j] for j in keys if D[j]["fold"] != d["fold"]]
         X = np.array([[t[c] for c in cols] + [1] for t in train]); Y = np.array([t["y"] for t in train])
         ok = np.isfinite(X).all(1)
-        beta = np.linalg.lstsq(X[ok], Y[ok], rcond=None)[0]
+        if LAD:  # median regression
+            beta = QuantileRegressor(quantile=0.5, alpha=0.0, fit_intercept=False,
+                                     solver="highs").fit(X[ok], Y[ok]).coef_
+        else:
+            beta = np.linalg.lstsq(X[ok], Y[ok], rcond=None)[0]
         x = np.array([d[c] for c in cols] + [1])
         yhat = x @ beta if np.isfinite(x).all() else 0.0
         res[d["cond"]].append(d["y"] - yhat)

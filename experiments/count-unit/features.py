@@ -47,8 +47,9 @@ def quantal_unit(p, fps, sigma_s=0.05):
 
 import pickle
 from spikeinfer.signals import compute_noise_level
-G = pickle.load(open("experiments/count-unit/work/gate_fn.pkl","rb"))
-NUS, TAB, W_S = G["nus"], G["tab"], G["w"]
+GATED = len(sys.argv) > 3 and sys.argv[3] == "--gate"  # after the silence gate
+G = pickle.load(open("experiments/count-unit/work/gate_fn.pkl", "rb")) if GATED else None
+NUS, TAB, W_S = (G["nus"], G["tab"], G["w"]) if GATED else (None, None, None)
 def mass(p, fps, w_s):
     w = max(1, int(round(w_s * fps)))
     return ndimage.uniform_filter1d(np.nan_to_num(p), w, axis=-1, mode="constant") * w
@@ -61,7 +62,8 @@ rows = defaultdict(lambda: defaultdict(list))
 for f in sorted(glob.glob(sys.argv[1] + "/*.npz")):
     ds, cond, _ = f.split("/")[-1][:-4].split("|")
     z = np.load(f); fps = float(z["fps"]); T, P, S = z["traces"].astype(float), z["pred"].astype(float), z["truth"].astype(float)
-    P = gate(P, compute_noise_level(T, fps)[:, None], fps)
+    if GATED:
+        P = gate(P, compute_noise_level(T, fps)[:, None], fps)
     sc = score_neurons(P, S, fps)
     for t, p, s, c in zip(T, P, S, sc["corr"]):
         keep = np.isfinite(t) & np.isfinite(p) & np.isfinite(s)
